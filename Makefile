@@ -1,0 +1,64 @@
+# zoned-qcow2: a QEMU patch series (patches/) and the tooling around it.
+# Every target is a script in scripts/; "make help" lists them.
+#
+# Variables passed on to the scripts through the environment:
+#   QEMU_SRC=/path      your own QEMU 10.0.x tree or tarball as the base
+#   ZQ_TREE=/path       work in another tree than build/qemu
+#   JOBS=N              parallel build jobs (default: all cores)
+
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: help demo test tree tree-force build export check-series regress \
+	regress-base bench deps clean
+
+help:
+	@echo "make demo          build the patched QEMU and show a zoned qcow2 disk in a guest"
+	@echo "make test          everything CI runs: build, iotests, regression, guest, series"
+	@echo "make tree          build/qemu = base + patches/series (if not there yet)"
+	@echo "make tree-force    make build/qemu again from patches/ (drops unexported work)"
+	@echo "make build         configure once and build QEMU in build/qemu/build"
+	@echo "make export        commits above 'base' in build/qemu -> patches/"
+	@echo "make check-series  checkpatch, sign-off, git am and build of each patch"
+	@echo "make regress       QEMU's qcow2 iotests on build/qemu vs the base's results"
+	@echo "make regress-base  rerun them on the unpatched base: tests/regress-expected.txt"
+	@echo "make bench         benchmarks (bench/run.sh)"
+	@echo "make deps          install the build dependencies (Debian packages)"
+	@echo "make clean         remove build/ except build/qemu (your work tree)"
+
+demo:
+	$(S)/demo.sh
+
+test:
+	$(S)/test.sh
+
+tree:
+	$(S)/tree.sh
+
+tree-force:
+	$(S)/tree.sh --force
+
+build:
+	$(S)/build.sh
+
+export:
+	$(S)/export.sh
+
+check-series:
+	$(S)/check-series.sh
+
+regress:
+	$(S)/regress.sh
+
+regress-base:
+	$(S)/regress.sh --record
+
+bench:
+	@if [ -x bench/run.sh ]; then bench/run.sh; \
+	else echo "bench/run.sh is not there yet: no benchmark to run"; fi
+
+deps:
+	$(S)/deps.sh
+
+clean:
+	rm -rf build/base build/series-check build/demo build/logs
