@@ -13,6 +13,12 @@ src=${ZQ_SRC_DIR:-$TREE}
 "$TOP/scripts/deps.sh"
 [ -d "$src/.git" ] || "$TOP/scripts/tree.sh"
 
+# QEMU's configure hands the compiler to meson through a cross file, so
+# meson's own ccache detection never applies: name it in CC instead.
+if [ -z "${CC:-}" ] && command -v ccache >/dev/null; then
+    export CC="ccache cc"
+fi
+
 if [ ! -f "$dir/build.ninja" ]; then
     log "configuring QEMU in $dir"
     mkdir -p "$dir"
@@ -26,3 +32,5 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 log "building ${TARGETS[*]}"
 ninja -C "$dir" -j "$JOBS" "${TARGETS[@]}"
+# The +ds source has no firmware images: link Debian's where QEMU looks.
+"$TOP/scripts/firmware.sh" "$dir"
