@@ -61,6 +61,8 @@ mv "$stage/q" "$TREE"
 cd "$TREE"
 export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 zgit init -q -b master .
+git config user.name "$IDENT_NAME"
+git config user.email "$IDENT_EMAIL"
 zgit add -f -A .
 zgit commit -q -m "$msg"
 zgit tag base
