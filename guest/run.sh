@@ -120,7 +120,10 @@ fi
 
 mkfifo "$tmp/console"
 start=$SECONDS
+# Linux negotiates VIRTIO_BLK_F_ZONED only with modern (virtio 1.0)
+# devices, and QEMU's virtio-mmio is legacy unless told otherwise.
 "$QEMU" -M "$machine" -accel tcg -L /usr/share/qemu -L /usr/share/seabios \
+    -global virtio-mmio.force-legacy=false \
     -nographic -no-reboot -m "$mem" -smp "$smp" \
     -kernel "$KERNEL" -initrd "$tmp/initrd" -append "$cmdline" \
     ${qemu_args[@]+"${qemu_args[@]}"} </dev/null >"$tmp/console" 2>&1 &

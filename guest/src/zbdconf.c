@@ -89,6 +89,7 @@ static uint64_t pattern_serial;
  * --strict-fill or checked against --expect-fill-a.
  */
 static uint64_t *written_end;		/* per zone: end of written data */
+static unsigned char *was_full;		/* per zone: full before this op */
 static int fill_seen[2];		/* 1: read 0x00 fill, 2: read 0xff */
 static int opt_strict_fill, opt_expect_fill_a = -1;
 
@@ -330,6 +331,7 @@ static unsigned int compare_reports(void)
 
 static const struct zbd_zone *Z(unsigned int idx);
 static uint64_t zstart(unsigned int idx);
+static uint64_t zcapend(unsigned int idx);
 static uint64_t zend(unsigned int idx);
 
 static void report_difference(const char *what)
@@ -365,8 +367,18 @@ static void track_written(const struct op *op, long ret)
 
 			if (e > written_end[z])
 				written_end[z] = e;
+		} else if (op->kind == OP_WRITE && ret < 0 && !was_full[z] &&
+			   op->ofs < zend(z) && op->ofs + op->len > zstart(z)) {
+			/*
+			 * A failed write filled this zone: the kernel split it
+			 * (at the zone end or by the queue limits) and the part
+			 * in this zone succeeded on both devices.
+			 */
+			written_end[z] = zcapend(z);
 		}
 	}
+	for (z = 0; z < nr_zones; z++)
+		was_full[z] = Z(z)->cond == ZBD_ZONE_COND_FULL;
 }
 
 static int unwritten(uint64_t pos)
@@ -973,12 +985,14 @@ static void setup_geometry(void)
 	if (report(a) < 0 || report(&devs[1]) < 0)
 		die("zone report failed");
 	written_end = calloc(nr_zones, sizeof(*written_end));
+	was_full = calloc(nr_zones, sizeof(*was_full));
 	seq_idx = calloc(nr_zones, sizeof(*seq_idx));
 	cnv_idx = calloc(nr_zones, sizeof(*cnv_idx));
-	if (!seq_idx || !cnv_idx || !written_end)
+	if (!seq_idx || !cnv_idx || !written_end || !was_full)
 		die("out of memory");
 	for (i = 0; i < a->nr_zones; i++) {
 		written_end[i] = a->zones[i].wp;
+		was_full[i] = a->zones[i].cond == ZBD_ZONE_COND_FULL;
 		if (a->zones[i].type == ZBD_ZONE_TYPE_CNV)
 			cnv_idx[nr_cnv++] = i;
 		else
