@@ -7,6 +7,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 CACHE=${ZQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zoned-qcow2}
 TREE=${ZQ_TREE:-$TOP/build/qemu}
+# A relative ZQ_TREE is relative to where the command was started
+case $TREE in /*) ;; *) TREE=$PWD/$TREE ;; esac
 BUILD=$TREE/build
 JOBS=${JOBS:-$(nproc)}
 IDENT_NAME="zoned-qcow2"
