@@ -45,6 +45,9 @@ declare -A G1=([size]=64M [zsize]=4M [zcap]=3M [conv]=2 [max_open]=4
     [max_active]=6 [append]=65536)
 declare -A G2=([size]=32M [zsize]=2M [zcap]=2M [conv]=0 [max_open]=0
     [max_active]=0 [append]=131072)
+#   g3: zones larger than 4 GiB (sparse image), capacity < zone size
+declare -A G3=([size]=32G [zsize]=8G [zcap]=6G [conv]=1 [max_open]=1
+    [max_active]=2 [append]=1048576)
 NULLB_SPEC="size=64,zsize=4,zcap=3,conv=2,max_open=3,max_active=5"
 
 SELF_TESTS=(self-boot-exit self-timeout self-kill-on self-nullb-show
@@ -318,21 +321,24 @@ test_qcow2-create() {
 test_qcow2-show() {
     need_zoned || return $?
     mkimg "$W/s1.qcow2" G1 && mkimg "$W/s2.qcow2" G2 || return 1
+    mkimg "$W/s4.qcow2" G3 || return 1
     "$QEMU_IMG" create -f qcow2 "$W/s3.qcow2" 16M >> "$LOG" 2>&1 || return 1
     local args
     mapfile -t args < <(disk_args "$W/s1.qcow2" z1; disk_args "$W/s2.qcow2" z2
-                        disk_args "$W/s3.qcow2" p3)
+                        disk_args "$W/s3.qcow2" p3; disk_args "$W/s4.qcow2" z4)
     guest "$W/show.log" --script "$SCN/show.sh" --timeout 120 -- "${args[@]}" || return 1
-    local d1 d2 d3 rc=0
+    local d1 d2 d3 d4 rc=0
     d1=$(disk_by_size "$W/show.log" $(( $(bytes "${G1[size]}") / 512 )))
     d2=$(disk_by_size "$W/show.log" $(( $(bytes "${G2[size]}") / 512 )))
     d3=$(disk_by_size "$W/show.log" $(( 16 * 2048 )))
-    if [ -z "$d1" ] || [ -z "$d2" ] || [ -z "$d3" ]; then
-        failed "disks missing (${d1:-?} ${d2:-?} ${d3:-?})"
+    d4=$(disk_by_size "$W/show.log" $(( $(bytes "${G3[size]}") / 512 )))
+    if [ -z "$d1" ] || [ -z "$d2" ] || [ -z "$d3" ] || [ -z "$d4" ]; then
+        failed "disks missing (${d1:-?} ${d2:-?} ${d3:-?} ${d4:-?})"
         return 1
     fi
     check_geometry "$W/show.log" "$d1" G1 || rc=1
     check_geometry "$W/show.log" "$d2" G2 || rc=1
+    check_geometry "$W/show.log" "$d4" G3 || rc=1
     [ "$(sysfs_of "$W/show.log" "$d3" zoned)" = none ] || { say "plain disk is zoned"; rc=1; }
     return $rc
 }
