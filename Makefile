@@ -10,7 +10,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: help demo test tree tree-force build export check-series regress \
-	regress-base bench deps clean
+	regress-base bench fuzz deps clean
 
 help:
 	@echo "make demo          build the patched QEMU and show a zoned qcow2 disk in a guest"
@@ -22,7 +22,8 @@ help:
 	@echo "make check-series  checkpatch, sign-off, git am and build of each patch"
 	@echo "make regress       QEMU's qcow2 iotests on build/qemu vs the base's results"
 	@echo "make regress-base  rerun them on the unpatched base: tests/regress-expected.txt"
-	@echo "make bench         benchmarks (bench/run.sh)"
+	@echo "make bench         benchmarks: host and guest ratios (bench/README.md)"
+	@echo "make fuzz          AFL++ on hostile zoned images, ASan/UBSan (fuzz/README.md)"
 	@echo "make deps          install the build dependencies (Debian packages)"
 	@echo "make clean         remove build/ except build/qemu (your work tree)"
 
@@ -54,8 +55,10 @@ regress-base:
 	$(S)/regress.sh --record
 
 bench:
-	@if [ -x bench/run.sh ]; then bench/run.sh; \
-	else echo "bench/run.sh is not there yet: no benchmark to run"; fi
+	bench/run.sh
+
+fuzz:
+	fuzz/build.sh && fuzz/run.sh
 
 deps:
 	$(S)/deps.sh
