@@ -45,6 +45,19 @@ CRASH_RE = re.compile(r"ERROR: AddressSanitizer|runtime error:|"
                       r"code should not be reached|Segmentation fault")
 
 
+def crash_signature(out):
+    """The first sanitizer line, without addresses, and the first frames
+    in QEMU's code: what tells one crash from another"""
+    head = ""
+    for line in out.splitlines():
+        if CRASH_RE.search(line):
+            head = re.sub(r"0x[0-9a-f]+|==\d+==|\(.*?\)", "", line).strip()
+            break
+    frames = re.findall(r"#\d+ 0x[0-9a-f]+ in (\S+)", out)
+    frames = [f for f in frames if not f.startswith("__")][:4]
+    return head[:120], frames
+
+
 class Image:
     """The fields of a qcow2 image that the mutations touch."""
 
@@ -481,15 +494,8 @@ class Fuzzer:
 
     @staticmethod
     def crash_key(out):
-        """First sanitizer line and the first frames in QEMU's code."""
-        head = ""
-        for line in out.splitlines():
-            if CRASH_RE.search(line):
-                head = re.sub(r"0x[0-9a-f]+|==\d+==", "", line).strip()
-                break
-        frames = re.findall(r"#\d+ 0x[0-9a-f]+ in (\S+)", out)
-        frames = [f for f in frames if not f.startswith("__")][:3]
-        return (head[:120] + " @ " + "/".join(frames)).strip()
+        head, frames = crash_signature(out)
+        return (head + " @ " + "/".join(frames)).strip()
 
     def one(self, data, descs):
         path = os.path.join(self.tmp, "img.qcow2")

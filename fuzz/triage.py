@@ -13,14 +13,13 @@ one example input.
 import argparse
 import glob
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mutate import ASAN, UBSAN, CRASH_RE  # noqa: E402
+from mutate import ASAN, UBSAN, crash_signature  # noqa: E402
 
 IO_CMDS = ["zrp 0 64", "write -P 0xa5 4k 512", "zap -p 8k 512",
            "zo 12k 4k", "write -P 0x5a 12k 1k", "zc 12k 4k", "zf 16k 4k",
@@ -54,16 +53,10 @@ def run(cmd, env, timeout):
 def key_of(rc, out):
     if rc is None:
         return "timeout"
-    head = ""
-    for line in out.splitlines():
-        if CRASH_RE.search(line):
-            head = re.sub(r"0x[0-9a-f]+|==\d+==|\(.*?\)", "", line).strip()
-            break
-    frames = re.findall(r"#\d+ 0x[0-9a-f]+ in (\S+)", out)
-    frames = [f for f in frames if not f.startswith("__")][:4]
+    head, frames = crash_signature(out)
     if not head and rc >= 0 and rc != 134:
         return None
-    return (head[:100] or "signal %d" % -rc) + " @ " + "/".join(frames)
+    return (head or "signal %d" % -rc) + " @ " + "/".join(frames)
 
 
 def main():
