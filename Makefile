@@ -10,7 +10,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: help demo test tree tree-force build export check-series regress \
-	regress-base bench fuzz deps clean
+	regress-base powercut bench fuzz deps clean
 
 help:
 	@echo "make demo          build the patched QEMU and show a zoned qcow2 disk in a guest"
@@ -22,6 +22,7 @@ help:
 	@echo "make check-series  checkpatch, sign-off, git am and build of each patch"
 	@echo "make regress       QEMU's qcow2 iotests on build/qemu vs the base's results"
 	@echo "make regress-base  rerun them on the unpatched base: tests/regress-expected.txt"
+	@echo "make powercut      the power-loss replay with many more states than make test"
 	@echo "make bench         benchmarks: host and guest ratios (bench/README.md)"
 	@echo "make fuzz          AFL++ on hostile zoned images, ASan/UBSan (fuzz/README.md)"
 	@echo "make deps          install the build dependencies (Debian packages)"
@@ -53,6 +54,9 @@ regress:
 
 regress-base:
 	$(S)/regress.sh --record
+
+powercut:
+	$(S)/powercut.sh
 
 bench:
 	bench/run.sh

@@ -21,7 +21,10 @@
 #
 # Environment: QEMU, QEMU_IMG (default: the build/qemu/build binaries),
 # ZQ_CONF_SEQUENCES (random sequences per conformance run, default 200),
-# ZQ_CONF_TIME_LIMIT (seconds of random sequences at most, default 90).
+# ZQ_CONF_TIME_LIMIT (seconds of random sequences at most, default 90),
+# ZQ_PC_OPS and ZQ_PC_CUTS (operations of the power-cut workload, default
+# 150, and power cuts replayed, default 200), ZQ_TREE (the QEMU tree whose
+# iotests hold qcow2_zoned_replay.py).
 #
 # Prints "ok - NAME" / "not ok - NAME" per test (with the tail of the guest
 # console on failure) and ends with "N passed, N failed[, N skipped]";
@@ -48,13 +51,16 @@ declare -A G2=([size]=32M [zsize]=2M [zcap]=2M [conv]=0 [max_open]=0
 #   g3: zones larger than 4 GiB (sparse image), capacity < zone size
 declare -A G3=([size]=32G [zsize]=8G [zcap]=6G [conv]=1 [max_open]=1
     [max_active]=2 [append]=1048576)
+#   gpc: the power-loss replay's (a conventional zone, no limits)
+declare -A GPC=([size]=32M [zsize]=2M [zcap]=1536K [conv]=1 [max_open]=0
+    [max_active]=0 [append]=65536)
 NULLB_SPEC="size=64,zsize=4,zcap=3,conv=2,max_open=3,max_active=5"
 
 SELF_TESTS=(self-boot-exit self-timeout self-kill-on self-nullb-show
     self-conformance self-conformance-detects self-zoneops self-persist)
 QCOW2_TESTS=(qcow2-create qcow2-show qcow2-conformance-g1
     qcow2-conformance-g2 qcow2-zoneops qcow2-persist-reboot
-    qcow2-persist-kill qcow2-persist-unsynced-kill qcow2-check)
+    qcow2-persist-kill qcow2-persist-unsynced-kill qcow2-powercut qcow2-check)
 ANCHOR_TESTS=(anchor-zns anchor-zns-persist)
 
 mode=all allow_missing=0 keep=0 verbose=0 workdir="" list=0 anchors=0
@@ -434,6 +440,37 @@ persist() {
 test_qcow2-persist-reboot() { persist reboot; }
 test_qcow2-persist-kill() { persist kill; }
 test_qcow2-persist-unsynced-kill() { persist unsynced-kill; }
+
+# Power-loss replay of a guest workload: the image's file node is below a
+# blklogwrites filter; powercut-check.py rebuilds the image at every flush
+# and at ZQ_PC_CUTS (default 200) power cuts and checks the durability rule
+# on each state.  It fails, for example, when qcow2_zoned_co_flush() has no
+# barrier before it writes the write pointers.
+test_qcow2-powercut() {
+    need_zoned || return $?
+    local img=$W/powercut.qcow2 base=$W/powercut-base.qcow2 log=$W/powercut.log
+    local iotests=${ZQ_TREE:-$TOP/build/qemu}/tests/qemu-iotests
+    local qemu_io=${QEMU_IO:-$(dirname "$QEMU_IMG")/qemu-io}
+    mkimg "$img" GPC || return 1
+    # The guest's flush markers: the first 128 KiB of the conventional zone
+    "$qemu_io" -f qcow2 -c "write -P 0xff 0 128k" "$img" >> "$LOG" 2>&1 || return 1
+    cp "$img" "$base"
+    : > "$log"
+    guest "$W/powercut-guest.log" --script "$SCN/powercut.sh" --arg vda \
+        --arg "${ZQ_PC_OPS:-150}" --arg 1 --timeout 300 -- \
+        -blockdev "driver=file,filename=$img,node-name=f" \
+        -blockdev "driver=file,filename=$log,node-name=l" \
+        -blockdev "driver=blklogwrites,file=f,log=l,log-sector-size=512,node-name=lw" \
+        -blockdev "driver=qcow2,file=lw,node-name=z" \
+        -device virtio-blk-device,drive=z || return 1
+    grep -q '^ZQ-PC END' "$W/powercut-guest.log" || { failed "the workload did not end"; return 1; }
+    mkdir -p "$W/powercut-states"
+    python3 "$HERE/powercut-check.py" "$QEMU_IMG" "$qemu_io" "$iotests" \
+        "$W/powercut-guest.log" "$base" "$log" "$img" "$W/powercut-states" \
+        "${ZQ_PC_CUTS:-200}" 1 >> "$LOG" 2>&1 || { failed "power-loss replay"; return 1; }
+    rm -rf "$W/powercut-states" "$base" "$log"
+    echo "# qcow2-powercut: $(grep -m1 '^ZQ-PC-REPLAY' "$LOG")"
+}
 
 test_qcow2-check() {
     need_zoned || return $?
