@@ -2,13 +2,14 @@
 # make demo: build the patched QEMU, make a zoned qcow2 image and show it to
 # a Linux guest as a host-managed zoned virtio-blk disk.
 #
-#   demo.sh          image: build/demo/z.qcow2 (1 GiB, 64 MiB zones)
+#   demo.sh          image: build/demo/z.qcow2 (1 GiB, 64 MiB zones of
+#                    48 MiB capacity, one conventional, open/active limits)
 #
 # Steps: scripts/tree.sh and scripts/build.sh (only what changed is rebuilt),
-# qemu-img create -f qcow2 -o zone.mode=host-managed,zone.size=64M,
-# qemu-img info, then the guest: guest/demo.sh if the harness has one, else
-# guest/run.sh with the scenario guest/scenarios/show.sh, which prints the
-# disk's /sys/block/vdX/queue attributes and its zone report.
+# qemu-img create -f qcow2 -o zone.mode=host-managed,zone.size=64M,...,
+# qemu-img info, then the guest: guest/demo.sh, which boots a guest that
+# writes zones, checks the image on the host and boots a new QEMU that
+# finds the zones and data again, and does the same on NVMe ZNS.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -31,7 +32,8 @@ mkdir -p "$DEMO"
 rm -f "$IMG"
 cd "$DEMO"
 if ! run "$dir/qemu-img" create -f qcow2 \
-        -o zone.mode=host-managed,zone.size=64M z.qcow2 1G; then
+        -o zone.mode=host-managed,zone.size=64M,zone.capacity=48M,zone.conventional_zones=1,zone.max_open_zones=4,zone.max_active_zones=6 \
+        z.qcow2 1G; then
     echo
     echo "This QEMU cannot make a zoned qcow2 image yet: the series in"
     echo "patches/ does not have that part (yet).  Nothing more to show."
