@@ -14,9 +14,10 @@
 #               changes (or with --force)
 #
 # The kernel package is chosen once (the current linux-image-6.12.*-cloud-amd64
-# that the linux-image-6.12-cloud-amd64 meta-package of bookworm-backports
-# depends on) and remembered in $CACHE/guest/kernel.pkg; --update-kernel picks
-# again, ZQ_GUEST_KERNEL=<package> forces one.
+# that the linux-image-6.12-cloud-amd64 meta-package depends on, from the
+# machine's sources or bookworm-backports, which is preferred; today only
+# bookworm-security has them) and remembered in $CACHE/guest/kernel.pkg;
+# --update-kernel picks again, ZQ_GUEST_KERNEL=<package> forces one.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../scripts/common.sh
@@ -80,7 +81,7 @@ kernel_pkg() {
     pkg=$(apt-cache "${APT_OPTS[@]}" -t bookworm-backports depends \
             linux-image-6.12-cloud-amd64 |
           awk '$1 == "Depends:" && $2 ~ /^linux-image-6\.12\..*-cloud-amd64$/ { print $2; exit }')
-    [ -n "$pkg" ] || die "cannot resolve linux-image-6.12-cloud-amd64 in bookworm-backports"
+    [ -n "$pkg" ] || die "cannot resolve linux-image-6.12-cloud-amd64 in the Debian sources"
     mkdir -p "$GDIR"
     echo "$pkg" > "$GDIR/kernel.pkg"
     echo "$pkg"
