@@ -23,12 +23,17 @@ step() { printf '\n%s### %s%s\n' "$B" "$*" "$N"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 step "Building the patched QEMU ($(grep -c -v -e '^#' -e '^$' "$TOP/patches/series" || true) patches on ${DEB_SOURCE} ${DEB_VERSION})"
-"$TOP/scripts/tree.sh"
-"$TOP/scripts/build.sh"
-"$TOP/scripts/firmware.sh" "$dir"
+mkdir -p "$DEMO"
+echo "(the first build takes 6-10 minutes on 2 cores; its log: $DEMO/build.log)"
+if ! { "$TOP/scripts/tree.sh" && "$TOP/scripts/build.sh" &&
+       "$TOP/scripts/firmware.sh" "$dir"; } > "$DEMO/build.log" 2>&1; then
+    tail -30 "$DEMO/build.log"
+    echo "the build failed: see $DEMO/build.log"
+    exit 1
+fi
+echo "built: $dir"
 
 step "Creating a zoned qcow2 image"
-mkdir -p "$DEMO"
 rm -f "$IMG"
 cd "$DEMO"
 if ! run "$dir/qemu-img" create -f qcow2 \
