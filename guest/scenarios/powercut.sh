@@ -4,10 +4,11 @@
 #   powercut.sh DEV OPS SEED
 #
 # OPS random operations on the zoned disk DEV, which the host logs with
-# blklogwrites: writes of the zbdconf offset pattern at a write pointer,
-# finishes, resets and flushes (fsync of the device).  Each flush is
-# followed by a one-sector marker write to the conventional zone: marker k
-# at sector k, whose clusters the host allocated before the boot.  Every
+# blklogwrites: writes of the zbdconf offset pattern at a write pointer
+# (some with a flush in flight beside them), finishes, resets and flushes
+# (fsync of the device).  Each flush is followed by a one-sector marker
+# write to the conventional zone: marker k at sector k, whose clusters the
+# host allocated before the boot.  Every
 # operation is printed, after it completed, for the host's model:
 #   ZQ-PC W ZONE OFS LEN   ZQ-PC F ZONE   ZQ-PC R ZONE   ZQ-PC M K
 # (OFS relative to the zone, bytes) and the run ends with "ZQ-PC END".
@@ -57,7 +58,16 @@ while [ "$i" -lt "$ops" ]; do
         [ "$room" -gt 0 ] || continue
         [ "$room" -le 32 ] || room=32
         rand "$room"; len=$(( (r + 1) * 4096 ))
-        zbdconf --io write "$D" $((z * zsz + wp)) "$len" || exit 1
+        if [ "$r" -lt 8 ]; then
+            # A flush while the write is in flight (it is not covered by
+            # that flush: the next marker's flush covers it)
+            zbdconf --io write "$D" $((z * zsz + wp)) "$len" &
+            pid=$!
+            zbdconf --io flush "$D" || exit 1
+            wait "$pid" || exit 1
+        else
+            zbdconf --io write "$D" $((z * zsz + wp)) "$len" || exit 1
+        fi
         echo "ZQ-PC W $z $wp $len"
         eval "wp_$z=$((wp + len))"
     elif [ "$r" -lt 70 ]; then
