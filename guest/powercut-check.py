@@ -17,7 +17,6 @@ write pointers must be the guest's.  Prints "ZQ-PC-REPLAY N states ok".
 
 import json
 import random
-import re
 import subprocess
 import sys
 
@@ -30,47 +29,21 @@ def word(ofs):
     return ((ofs * 0x9e3779b97f4a7c15) & MASK) ^ 0x7a71636f77320000 ^ ofs
 
 
-def pattern(start, length):
-    return b''.join((word(o) & MASK).to_bytes(8, 'little')
-                    for o in range(start, start + length, 8))
+class Pattern:
+    """The zbdconf pattern of one zone, as a ZoneModel content: the bytes
+    between two offsets of the zone (made once, when first needed)"""
 
+    def __init__(self, start, length):
+        self.start = start
+        self.length = length
+        self.data = None
 
-class Zone:
-    """The guest's writes to one sequential zone, per generation (the
-    writes since a reset): (start, end, filled with the pattern?)"""
-
-    def __init__(self, number, size, cap):
-        self.start = number * size
-        self.cap = cap
-        self.gen = 0
-        self.wp = 0
-        self.segs = {0: []}
-        self.expected = None
-
-    def put(self, length, data):
-        self.segs[self.gen].append((self.wp, self.wp + length, data))
-        self.wp += length
-
-    def reset(self):
-        if self.wp:
-            self.gen += 1
-            self.segs[self.gen] = []
-            self.wp = 0
-
-    def explains(self, gen, data, wp):
-        if self.expected is None:
-            self.expected = pattern(self.start, self.cap)
-        pos = 0
-        for start, end, is_data in self.segs[gen]:
-            if start >= wp:
-                break
-            end = min(end, wp)
-            want = (self.expected[start:end] if is_data
-                    else bytes(end - start))
-            if data[start:end] != want:
-                return False
-            pos = end
-        return pos == wp
+    def __call__(self, begin, end):
+        if self.data is None:
+            self.data = b''.join(word(o).to_bytes(8, 'little')
+                                 for o in range(self.start,
+                                                self.start + self.length, 8))
+        return self.data[begin:end]
 
 
 class Failure(Exception):
@@ -87,16 +60,18 @@ def main():
      cuts, seed) = sys.argv[1:]
     sys.path.insert(0, iotests)
     # pylint: disable=import-outside-toplevel
-    from qcow2_zoned_replay import (StateFailure, marker_index, parse_log,
-                                    replay)
+    from qcow2_zoned_replay import (StateFailure, ZoneModel,
+                                    check_zoned_image, marker_index,
+                                    parse_log, replay, snapshot, zone_report)
 
     info = json.loads(run(qemu_img, 'info', '--output=json', base).stdout)
     zoned = info['format-specific']['data']['zone']
     zsize, cap = zoned['size'], zoned['capacity']
     conv, nr = zoned['conventional-zones'], zoned['nr-zones']
-    zones = {z: Zone(z, zsize, cap) for z in range(conv, nr)}
+    zones = {z: ZoneModel() for z in range(conv, nr)}
+    patterns = {z: Pattern(z * zsize, cap) for z in zones}
 
-    marks = [{z: (0, 0) for z in zones}]
+    marks = [snapshot(zones)]
     ended = False
     with open(console, encoding='utf-8', errors='replace') as f:
         for line in f:
@@ -106,15 +81,14 @@ def main():
             if w[1] == 'W':
                 z, ofs, length = int(w[2]), int(w[3]), int(w[4])
                 assert ofs == zones[z].wp, line
-                zones[z].put(length, True)
+                zones[z].write(length, patterns[z])
             elif w[1] == 'F' and zones[int(w[2])].wp < cap:
-                zones[int(w[2])].put(cap - zones[int(w[2])].wp, False)
+                zones[int(w[2])].write(cap - zones[int(w[2])].wp, 0)
             elif w[1] == 'R':
                 zones[int(w[2])].reset()
             elif w[1] == 'M':
                 assert int(w[2]) == len(marks), line
-                marks.append({z: (zone.gen, zone.wp)
-                              for z, zone in zones.items()})
+                marks.append(snapshot(zones))
             elif w[1] == 'END':
                 ended = True
     if not ended:
@@ -137,47 +111,15 @@ def main():
     state = state_dir + '/state.qcow2'
     raw = state_dir + '/state.raw'
 
-    def report(path):
-        out = run(qemu_io, '-f', 'qcow2', '-r', '-c', 'zrp 0 %d' % nr,
-                  path).stdout
-        wps = {}
-        for m in re.finditer(r'^start: (0x[0-9a-f]+), .* wptr '
-                             r'(0x[0-9a-f]+), zcond:(\d+),', out, re.M):
-            start = int(m.group(1), 16) * SECTOR
-            if start // zsize >= conv:
-                wp = int(m.group(2), 16) * SECTOR - start
-                wps[start // zsize] = cap if int(m.group(3)) == 14 else wp
-        if sorted(wps) != sorted(zones):
-            raise StateFailure('no zone report:\n' + out)
-        return wps
+    def qemu_img_run(*args):
+        return run(qemu_img, *args)
+
+    def qemu_io_run(*args):
+        return run(qemu_io, *args)
 
     def check(k):
-        res = run(qemu_img, 'check', '-f', 'qcow2', state)
-        if res.returncode not in (0, 3):
-            raise StateFailure('qemu-img check:\n' + res.stdout)
-        wps = report(state)
-        res = run(qemu_img, 'convert', '-f', 'qcow2', '-O', 'raw', state, raw)
-        if res.returncode:
-            raise StateFailure('qemu-img convert:\n' + res.stdout)
-        with open(raw, 'rb') as f:
-            disk = f.read()
-        issued = marks[min(k + 1, len(marks) - 1)]
-        for z, zone in zones.items():
-            wp = wps[z]
-            data = disk[zone.start:zone.start + zsize]
-            if data[wp:] != bytes(zsize - wp):
-                raise StateFailure('zone %d: data above the write pointer %d'
-                                   % (z, wp))
-            first, dwp = marks[k][z]
-            if not any(zone.explains(g, data, wp)
-                       for g in range(first, issued[z][0] + 1)):
-                raise StateFailure('zone %d: the data below the write '
-                                   'pointer %d is not what the guest wrote'
-                                   % (z, wp))
-            if first == issued[z][0] and wp < dwp:
-                raise StateFailure('zone %d: write pointer %d made durable '
-                                   'by guest flush %d is lost (now %d)' %
-                                   (z, dwp, k, wp))
+        check_zoned_image(qemu_img_run, qemu_io_run, state, raw, zones,
+                          marks, k, zsize, cap)
 
     try:
         checked = replay(entries, base, state, random.Random(int(seed)),
@@ -185,7 +127,7 @@ def main():
         with open(state, 'rb') as f, open(image, 'rb') as g:
             if f.read() != g.read():
                 raise Failure('the replayed log is not the image')
-        wps = report(image)
+        wps = zone_report(qemu_io_run, image, zones, zsize, cap)
     except StateFailure as e:
         raise Failure(str(e)) from e
     for z, zone in zones.items():
