@@ -10,7 +10,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: help demo test tree tree-force build export check-series regress \
-	regress-base powercut bench fuzz deps clean
+	regress-base powercut zbd bench fuzz deps clean
 
 help:
 	@echo "make demo          build the patched QEMU and show a zoned qcow2 disk in a guest"
@@ -23,6 +23,7 @@ help:
 	@echo "make regress       QEMU's qcow2 iotests on build/qemu vs the base's results"
 	@echo "make regress-base  rerun them on the unpatched base: tests/regress-expected.txt"
 	@echo "make powercut      the power-loss replay with many more states than make test"
+	@echo "make zbd           fio's zoned test suite t/zbd in full, qcow2 vs null_blk"
 	@echo "make bench         benchmarks: host and guest ratios (bench/README.md)"
 	@echo "make fuzz          AFL++ on hostile zoned images, ASan/UBSan (fuzz/README.md)"
 	@echo "make deps          install the build dependencies (Debian packages)"
@@ -57,6 +58,9 @@ regress-base:
 
 powercut:
 	$(S)/powercut.sh
+
+zbd:
+	$(S)/zbd.sh
 
 bench:
 	bench/run.sh

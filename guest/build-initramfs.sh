@@ -9,6 +9,11 @@
 #   base.cpio   busybox, blkzone/blkdiscard, zbdconf, kernel modules, /init
 #   fio.cpio    fio and its shared libraries; appended only for scenarios
 #               that ask for it (it is large: ~85 MB of libraries)
+#   zbd.cpio    fio's zoned test suite, t/zbd of the Debian source package
+#               of the same version as the fio binary (the binary package
+#               lacks it), under /zq/fio with bash, GNU grep and timeout, and
+#               the mq-deadline module it selects; appended with fio.cpio
+#               for scenarios that ask for it
 #   tsckhz      host tool: the host's TSC rate, for the guest's tsc_early_khz
 #   inputs      what the build was made from; a rebuild happens only when it
 #               changes (or with --force)
@@ -36,6 +41,9 @@ declare -A MODPARAMS=([null_blk]="nr_devices=0")
 # Host binaries copied with their libraries.
 BASE_BINS=(/usr/sbin/blkzone /usr/sbin/blkdiscard)
 FIO_BINS=(/usr/bin/fio)
+# For t/zbd, in /zq/fio/bin (busybox's applets keep their names in /bin):
+# the suite uses grep -P and timeout -v.
+ZBD_BINS=(/usr/bin/bash /usr/bin/grep /usr/bin/timeout)
 
 force=0 update_kernel=0 print=0
 while [ $# -gt 0 ]; do
@@ -111,11 +119,35 @@ kernel_tree() {
     echo "$tree"
 }
 
-# Copy a binary and the shared libraries it needs to the same paths.
+# fio's t/zbd from the source package of the installed fio's version,
+# fetched once through the private apt configuration; prints its directory.
+fio_zbd_tree() {
+    local ver dir orig
+    ver=$(dpkg-query -W -f='${Version}' fio) || die "fio is not installed"
+    dir=$GDIR/fio-src/$ver
+    if [ ! -f "$dir/.done" ]; then
+        rm -rf "$dir"
+        mkdir -p "$dir/dl" "$dir/src"
+        apt_private_update
+        log "downloading the source of fio $ver (for t/zbd)"
+        (cd "$dir/dl" &&
+         apt-get -q "${APT_OPTS[@]}" source --download-only "fio=$ver" >&2) ||
+            die "cannot download the source of fio $ver"
+        orig=$(find "$dir/dl" -maxdepth 1 -name 'fio_*.orig.tar.*' | head -n1)
+        [ -n "$orig" ] || die "the source of fio $ver has no orig tarball"
+        tar -xf "$orig" -C "$dir/src" --strip-components=1 --wildcards '*/t/zbd/*'
+        [ -f "$dir/src/t/zbd/test-zbd-support" ] || die "no t/zbd in $orig"
+        echo "fio $ver $(basename "$orig")" > "$dir/.done"
+    fi
+    echo "$dir"
+}
+
+# Copy a binary (to DEST, by default its own path) and the shared libraries
+# it needs to the same paths.
 copy_with_libs() {
-    local root=$1 bin=$2 lib
+    local root=$1 bin=$2 dest=${3:-$2} lib
     [ -x "$bin" ] || die "missing $bin"
-    install -D -m 755 "$bin" "$root$bin"
+    install -D -m 755 "$bin" "$root$dest"
     { ldd "$bin" 2>/dev/null || true; } | awk '/=> \// { print $3 } /^[[:space:]]*\/.*ld-linux/ { print $1 }' |
     while read -r lib; do
         [ -e "$root$lib" ] && continue
@@ -159,14 +191,24 @@ cpio_of() {
         cpio --quiet -o -H newc -R 0:0) > "$2"
 }
 
+# The module file REL of MDIR, decompressed, to FILE.
+unpack_module() {
+    case $2 in
+    *.xz) xz -dc "$1/$2" > "$3" ;;
+    *.zst) zstd -qdc "$1/$2" > "$3" ;;
+    *.gz) gzip -dc "$1/$2" > "$3" ;;
+    *) cp "$1/$2" "$3" ;;
+    esac
+}
+
 build() {
-    local ktree=$1 kver mdir stage rel name base
+    local ktree=$1 zbdsrc=$2 kver mdir stage rel name base
     kver=$(ls "$ktree/lib/modules")
     mdir=$ktree/lib/modules/$kver
     stage=$(mktemp -d "$GDIR/stage.XXXXXX")
     # shellcheck disable=SC2064 # expand now: $stage is local
     trap "rm -rf '$stage'" EXIT
-    mkdir -p "$stage"/{base,fio,out}
+    mkdir -p "$stage"/{base,fio,zbd,out}
 
     # base: the directory skeleton, busybox and its applets.
     local r=$stage/base
@@ -194,12 +236,7 @@ build() {
     : > "$r/etc/zq-modules"
     while read -r rel; do
         base=${rel##*/}; base=${base%.xz}; base=${base%.zst}; base=${base%.gz}
-        case $rel in
-        *.xz) xz -dc "$mdir/$rel" > "$r/lib/modules/$base" ;;
-        *.zst) zstd -qdc "$mdir/$rel" > "$r/lib/modules/$base" ;;
-        *.gz) gzip -dc "$mdir/$rel" > "$r/lib/modules/$base" ;;
-        *) cp "$mdir/$rel" "$r/lib/modules/$base" ;;
-        esac
+        unpack_module "$mdir" "$rel" "$r/lib/modules/$base"
         name=${base%.ko}; name=${name//-/_}
         echo "$base ${MODPARAMS[$name]:-}" >> "$r/etc/zq-modules"
     done < <(module_order "$mdir" "${MODULES[@]}")
@@ -215,6 +252,20 @@ build() {
     (cd "$r" && find . -type f) | while read -r rel; do rm -f "$f/$rel"; done
     cpio_of "$f" "$stage/out/fio.cpio"
 
+    # t/zbd: the script calls $(dirname $0)/../../fio.
+    local z=$stage/zbd
+    mkdir -p "$z/zq/fio/t" "$z/zq/fio/bin" "$z/lib/modules"
+    cp -r "$zbdsrc/src/t/zbd" "$z/zq/fio/t/"
+    ln -s /usr/bin/fio "$z/zq/fio/fio"
+    for b in "${ZBD_BINS[@]}"; do
+        copy_with_libs "$z" "$b" "/zq/fio/bin/${b##*/}"
+    done
+    rel=$(module_order "$mdir" mq_deadline | tail -n1)
+    unpack_module "$mdir" "$rel" "$z/lib/modules/mq-deadline.ko"
+    (cd "$r" && find . -type f) | while read -r rel; do rm -f "$z/$rel"; done
+    (cd "$f" && find . -type f) | while read -r rel; do rm -f "$z/$rel"; done
+    cpio_of "$z" "$stage/out/zbd.cpio"
+
     gcc -O2 -Wall -Wextra -Werror -o "$stage/out/tsckhz" "$HERE/src/tsckhz.c"
     cp "$ktree/boot/vmlinuz-$kver" "$stage/out/vmlinuz"
     echo "$inputs" > "$stage/out/inputs"
@@ -225,7 +276,7 @@ build() {
 }
 
 main() {
-    local pkg ktree
+    local pkg ktree zbdsrc
     ensure_host_pkgs
     mkdir -p "$GDIR"
     # One build at a time (guests may be started in parallel).
@@ -233,23 +284,26 @@ main() {
     flock 9
     pkg=$(kernel_pkg)
     ktree=$(kernel_tree "$pkg")
+    zbdsrc=$(fio_zbd_tree)
     # Everything the result depends on.
     inputs=$(
         echo "kernel $(cat "$ktree/.done")"
+        cat "$zbdsrc/.done"
         dpkg-query -W -f='${Package} ${Version}\n' busybox-static util-linux \
-            libzbd-dev fio 2>/dev/null || true
+            libzbd-dev fio bash grep 2>/dev/null || true
         echo "modules ${MODULES[*]}"
         for m in "${!MODPARAMS[@]}"; do echo "param $m ${MODPARAMS[$m]}"; done | sort
         (cd "$HERE" && sha256sum build-initramfs.sh init src/zbdconf.c src/tsckhz.c)
     )
     if [ "$force" = 1 ] || [ "$(cat "$OUT/inputs" 2>/dev/null)" != "$inputs" ]; then
         log "building guest kernel + initramfs in $OUT"
-        build "$ktree"
+        build "$ktree" "$zbdsrc"
     fi
     if [ "$print" = 1 ]; then
         echo "KERNEL=$OUT/vmlinuz"
         echo "BASE_CPIO=$OUT/base.cpio"
         echo "FIO_CPIO=$OUT/fio.cpio"
+        echo "ZBD_CPIO=$OUT/zbd.cpio"
         echo "TSCKHZ=$OUT/tsckhz"
     fi
 }

@@ -9,6 +9,8 @@
 #   --file PATH     file copied into the guest as /zq/files/NAME (repeatable)
 #   --fio           add fio to the guest (automatic when the scenario has a
 #                   line "# zq-needs: fio")
+#   --zbd           add fio and its zoned test suite t/zbd, in /zq/fio
+#                   (automatic with a line "# zq-needs: zbd")
 #   --timeout S     kill QEMU after S seconds (default 300): exit status 124
 #   --kill-on STR   SIGKILL QEMU as soon as a console line contains STR and
 #                   exit 0 (a host crash, for persistence tests); exit 125 if
@@ -36,7 +38,7 @@ TOP=$(cd "$HERE/.." && pwd)
 QEMU=${QEMU:-$TOP/build/qemu/build/qemu-system-x86_64}
 
 script="" timeout=300 kill_on="" log="" quiet=0 mem=512 smp=1 append=""
-verbose=0 want_fio=0 machine=microvm
+verbose=0 want_fio=0 want_zbd=0 machine=microvm
 args=() files=() qemu_args=()
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
     --arg) args+=("$2"); shift ;;
     --file) files+=("$2"); shift ;;
     --fio) want_fio=1 ;;
+    --zbd) want_zbd=1 ;;
     --timeout) timeout=$2; shift ;;
     --kill-on) kill_on=$2; shift ;;
     --log) log=$2; shift ;;
@@ -68,6 +71,7 @@ done
 [[ $timeout =~ ^[0-9]+$ ]] || fail "bad --timeout $timeout"
 [ -x "$QEMU" ] || fail "no QEMU at $QEMU (set QEMU=)"
 grep -q '^# zq-needs:.*\bfio\b' "$script" && want_fio=1
+grep -q '^# zq-needs:.*\bzbd\b' "$script" && want_zbd=1
 
 # The kernel and base initramfs (rebuilt only when their inputs change).
 paths=$("$HERE/build-initramfs.sh" --print) || fail "building the guest failed"
@@ -101,7 +105,9 @@ for f in ${files[@]+"${files[@]}"}; do
 done
 (cd "$tmp/root" && find . -mindepth 1 | LC_ALL=C sort |
     cpio --quiet -o -H newc -R 0:0) > "$tmp/run.cpio"
-if [ "$want_fio" = 1 ]; then
+if [ "$want_zbd" = 1 ]; then
+    cat "$BASE_CPIO" "$FIO_CPIO" "$ZBD_CPIO" "$tmp/run.cpio" > "$tmp/initrd"
+elif [ "$want_fio" = 1 ]; then
     cat "$BASE_CPIO" "$FIO_CPIO" "$tmp/run.cpio" > "$tmp/initrd"
 else
     cat "$BASE_CPIO" "$tmp/run.cpio" > "$tmp/initrd"

@@ -21,6 +21,8 @@
 #
 # Environment: QEMU, QEMU_IMG (default: the build/qemu/build binaries),
 # ZQ_CONF_SEQUENCES (random sequences per conformance run, default 200),
+# ZQ_ZBD_FULL=1 (the qcow2-zbd tests run all of fio's t/zbd, not only the
+# tests without a fixed run time),
 # ZQ_CONF_TIME_LIMIT (seconds of random sequences at most, default 90),
 # ZQ_PC_OPS and ZQ_PC_CUTS (operations of the power-cut workload, default
 # 150, and power cuts replayed, default 200), ZQ_TREE (the QEMU tree whose
@@ -57,6 +59,13 @@ declare -A GPC=([size]=32M [zsize]=2M [zcap]=1536K [conv]=1 [max_open]=0
 #   gdemo: make demo's (scripts/demo.sh)
 declare -A GDEMO=([size]=1G [zsize]=64M [zcap]=48M [conv]=1 [max_open]=4
     [max_active]=6 [append]=1048576)
+#   gza, gzb: fio's t/zbd (at least 130 sequential zones, 8 conventional
+#   ones and 16 MiB in them, so that few of its tests skip); gzb has 4 KiB
+#   logical blocks ([lbs], the virtio-blk block sizes)
+declare -A GZA=([size]=300M [zsize]=2M [zcap]=1M [conv]=10 [max_open]=0
+    [max_active]=0 [append]=524288 [lbs]=512)
+declare -A GZB=([size]=152M [zsize]=1M [zcap]=1M [conv]=16 [max_open]=8
+    [max_active]=12 [append]=262144 [lbs]=4096)
 NULLB_SPEC="size=64,zsize=4,zcap=3,conv=2,max_open=3,max_active=5"
 
 SELF_TESTS=(self-boot-exit self-timeout self-kill-on self-nullb-show
@@ -64,7 +73,7 @@ SELF_TESTS=(self-boot-exit self-timeout self-kill-on self-nullb-show
 QCOW2_TESTS=(qcow2-create qcow2-show qcow2-conformance-g1
     qcow2-conformance-g2 qcow2-zoneops qcow2-persist-reboot
     qcow2-persist-kill qcow2-persist-unsynced-kill qcow2-powercut qcow2-demo
-    qcow2-check)
+    qcow2-snapshot qcow2-zbd-a qcow2-zbd-b qcow2-check)
 ANCHOR_TESTS=(anchor-zns anchor-zns-persist)
 
 mode=all allow_missing=0 keep=0 verbose=0 workdir="" list=0 anchors=0
@@ -476,6 +485,39 @@ test_qcow2-powercut() {
     echo "# qcow2-powercut: $(grep -m1 '^ZQ-PC-REPLAY' "$LOG")"
 }
 
+# An internal snapshot taken between two boots and applied before a third:
+# the third boot sees the zone conditions and write pointers of the first
+# (open zones closed) and its data.  Fails, for example, if applying a
+# snapshot restores its L1 table but not its write pointers (the second
+# boot's reset of a full zone stays).
+test_qcow2-snapshot() {
+    need_zoned || return $?
+    local img=$W/snapshot.qcow2 args l=$W/snapshot
+    mkimg "$img" G1 || return 1
+    mapfile -t args < <(disk_args "$img" z)
+    guest "$l-1.log" --script "$SCN/persist.sh" --arg vda --arg write \
+        --timeout 120 -- "${args[@]}" || return 1
+    all_checks_ok "$l-1.log" || return 1
+    say "\$ qemu-img snapshot -c s1 $img"
+    "$QEMU_IMG" snapshot -c s1 "$img" >> "$LOG" 2>&1 || { failed "snapshot -c"; return 1; }
+    guest "$l-2.log" --script "$SCN/persist.sh" --arg vda --arg more \
+        --arg change --timeout 120 -- "${args[@]}" || return 1
+    all_checks_ok "$l-2.log" || return 1
+    if cmp -s <(states "$l-1.log" synced | restart_states) \
+              <(states "$l-2.log" changed | restart_states); then
+        failed "the second boot did not change the zones"
+        return 1
+    fi
+    say "\$ qemu-img snapshot -a s1 $img"
+    "$QEMU_IMG" snapshot -a s1 "$img" >> "$LOG" 2>&1 || { failed "snapshot -a"; return 1; }
+    qemu_img_check "$img" || return 1
+    guest "$l-3.log" --script "$SCN/persist.sh" --arg vda --arg check \
+        --timeout 120 -- "${args[@]}" || return 1
+    all_checks_ok "$l-3.log" || return 1
+    diff <(states "$l-1.log" synced | restart_states) <(states "$l-3.log" after) >> "$LOG" ||
+        failed "the zones after snapshot -a are not those of snapshot -c"
+}
+
 # make demo's guest half, so that the demo keeps working: the zones and
 # their data come back after a restart, and NVMe ZNS loses them.  Fails if
 # the image did not keep a zone (e.g. the table is not loaded at open) or
@@ -489,6 +531,75 @@ test_qcow2-demo() {
     grep -q '^zoned qcow2: all 16 zones came back' "$LOG" || { failed "no verdict"; return 1; }
     grep -q '^NVMe ZNS: *[1-9][0-9]* of' "$LOG" || { failed "ZNS kept its zones"; return 1; }
 }
+
+# fio's zoned test suite on the zoned qcow2 disk and on a null_blk device of
+# the same geometry in the same guest (guest/scenarios/zbd.sh).  Every test
+# that passes on null_blk must pass on qcow2; the others are listed, with
+# both results and the reason, in guest/zbd-expected.txt, and a listed test
+# that now passes on null_blk is an error too (the list must be kept true).
+# "ANY ANY" marks a test whose result depends on timing on both devices.
+# Fails, for example, when the zone report gives the zone size as the
+# capacity of the sequential zones (checked: 20 of the 43 tests that pass
+# in qcow2-zbd-a then fail on qcow2).
+ZBD_EXPECTED=$HERE/zbd-expected.txt
+zbd() {
+    local name=$1 img=$W/$1.qcow2 log=$W/$1.log quick=(--arg --quick)
+    local -n geo=$2
+    need_zoned || return $?
+    mkimg "$img" "$2" || return 1
+    [ "${ZQ_ZBD_FULL:-0}" = 1 ] && quick=()
+    guest "$log" --mem 1536 --script "$SCN/zbd.sh" --arg --dev --arg vda \
+        "${quick[@]}" --timeout 5400 -- \
+        -blockdev "driver=qcow2,file.driver=file,file.filename=$img,node-name=z" \
+        -device "virtio-blk-device,drive=z,logical_block_size=${geo[lbs]},physical_block_size=${geo[lbs]}" ||
+        return 1
+    grep -q '^ZQ-ZBD-END' "$log" || { failed "the suite did not finish"; return 1; }
+    zbd_compare "$name" "$log" >> "$LOG" || failed "t/zbd: qcow2 differs from null_blk or from $ZBD_EXPECTED"
+    echo "# $name: $(zbd_summary "$log")"
+    qemu_img_check "$img"
+}
+
+# zbd_compare NAME LOG: the results of LOG against the expectations of NAME.
+zbd_compare() {
+    awk -v g="$1" -v file="${ZBD_EXPECTED##*/}" '
+        FNR == NR {
+            if ($0 !~ /^#/ && NF >= 4 && $1 == g) want[$2] = $3 " " $4
+            next
+        }
+        $1 == "ZQ-ZBD" {
+            got[$3, $2] = $4
+            if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 }
+        }
+        END {
+            bad = n == 0
+            for (i = 1; i <= n; i++) {
+                t = order[i]; nb = got[t, "nullb"]; q = got[t, "qcow2"]
+                if ((t in want) && want[t] == "ANY ANY")
+                    continue
+                if (nb == "PASS" && q != "PASS") {
+                    printf "test %s passes on null_blk but is %s on qcow2\n", t, q; bad = 1
+                } else if (nb == "PASS" && (t in want)) {
+                    printf "test %s passes on null_blk now: remove it from %s\n", t, file; bad = 1
+                } else if (nb != "PASS" && !(t in want)) {
+                    printf "test %s is %s on null_blk and %s on qcow2 and not in %s\n", t, nb, q, file; bad = 1
+                } else if (nb != "PASS" && want[t] != nb " " q) {
+                    printf "test %s is %s on null_blk and %s on qcow2, %s expects %s\n", t, nb, q, file, want[t]; bad = 1
+                }
+            }
+            exit bad
+        }' "$ZBD_EXPECTED" "$2"
+}
+
+# "N tests: C NULLB/QCOW2, ..." of a zbd.sh log (C tests had those results).
+zbd_summary() {
+    awk '$1 == "ZQ-ZBD" { r[$3, $2] = $4; if (!($3 in t)) { t[$3] = 1; n++ } }
+         END { for (x in t) c[r[x, "nullb"] "/" r[x, "qcow2"]]++
+               printf "%d tests (null_blk/qcow2):", n
+               for (k in c) printf " %d %s", c[k], k
+               print "" }' "$1"
+}
+test_qcow2-zbd-a() { zbd qcow2-zbd-a GZA; }
+test_qcow2-zbd-b() { zbd qcow2-zbd-b GZB; }
 
 test_qcow2-check() {
     need_zoned || return $?

@@ -34,8 +34,8 @@ as_root() {
 }
 
 # Private apt configuration: reads the machine's own sources (never writes
-# /etc/apt), and adds bookworm-backports and a deb-src entry for the base's
-# suite using the same mirror as the machine's Debian entry.
+# /etc/apt), and adds bookworm-backports and deb-src entries for the base's
+# suite and for bookworm, using the same mirror as the machine's Debian entry.
 APTDIR=$CACHE/apt
 apt_private_setup() {
     local uri
@@ -46,6 +46,11 @@ apt_private_setup() {
         apt_system_entries
         echo "deb $uri bookworm-backports main"
         echo "deb-src $uri $DEB_SUITE main"
+        # The machine's own suite's sources (fio's t/zbd for the guest),
+        # with its entry's options: apt wants one Signed-By per source.
+        apt_system_entries |
+            awk '$1 == "deb" && ($2 ~ /^\[/ ? $4 : $3) == "bookworm" {
+                     sub(/^deb/, "deb-src"); print; exit }'
     } > "$APTDIR/etc/sources.list"
     APT_OPTS=(-o "Dir::Etc::SourceList=$APTDIR/etc/sources.list"
               -o "Dir::Etc::SourceParts=$APTDIR/etc/none"

@@ -6,6 +6,9 @@
 #   write    reset all, then leave zones in every state (see below), write
 #            the conventional zone, flush; print the report as "synced"
 #   more     more writes, not flushed; print the report as "final"
+#   change   reset s1 and write 8 KiB into it, reset s5, flush; print the
+#            report as "changed" (for the snapshot test: the data and the
+#            conditions differ from those "write" left)
 #   check    print the report as "after", verify the data below every write
 #            pointer and that nothing is read above it
 #   kill     print ZQ-KILL-NOW (the host kills QEMU with SIGKILL) and wait
@@ -68,6 +71,14 @@ do_more() {
     zq_report "$dev" final
 }
 
+do_change() {
+    run blkzone reset -o $(($(zone 1) * zsec)) -c 1 "$D"
+    run zbdconf --io write "$D" "$(start 1)" 8k
+    run blkzone reset -o $(($(zone 5) * zsec)) -c 1 "$D"
+    run zbdconf --io flush "$D"
+    zq_report "$dev" changed
+}
+
 do_check() {
     local i z wp c s
     zq_report "$dev" after
@@ -101,6 +112,7 @@ for action in "$@"; do
     case $action in
     write) do_write ;;
     more) do_more ;;
+    change) do_change ;;
     check) do_check ;;
     kill)
         sync
