@@ -17,6 +17,7 @@
 # and, for a failure, the tail of the suite's log of that test.
 # Exit status: 0 if the suite ran (the host compares the results), 1 if it
 # could not run at all.
+# shellcheck shell=dash source=lib.sh
 . /zq/lib.sh
 
 dev="" seed=1 per_test=900 nullb_only=0 quick=0
@@ -34,7 +35,7 @@ done
 [ -n "$dev" ] || { echo "zbd.sh: --dev is required" >&2; exit 1; }
 
 ZBD=/zq/fio/t/zbd
-export PATH=/zq/fio/bin:$PATH
+export PATH="/zq/fio/bin:$PATH"
 # The suite selects the mq-deadline scheduler on the devices it tests.
 insmod /lib/modules/mq-deadline.ko || exit 1
 # bash's process substitution reads /dev/fd/N (devtmpfs has no /dev/fd).
@@ -66,6 +67,7 @@ run_one() {
     rm -f "$ZBD/test-zbd-support.log.$t"
     t0=$(date +%s)
     rc=0
+    # shellcheck disable=SC2016 # expanded by the bash that runs the suite
     timeout "$per_test" bash -c 'RANDOM=$1; shift; . "$0" "$@"' \
         "$ZBD/test-zbd-support" $((seed + t)) -r -t "$t" "/dev/$disk" \
         > "$out" 2>&1 || rc=$?
