@@ -73,7 +73,7 @@ SELF_TESTS=(self-boot-exit self-timeout self-kill-on self-nullb-show
 QCOW2_TESTS=(qcow2-create qcow2-show qcow2-conformance-g1
     qcow2-conformance-g2 qcow2-zoneops qcow2-persist-reboot
     qcow2-persist-kill qcow2-persist-unsynced-kill qcow2-powercut qcow2-demo
-    qcow2-snapshot qcow2-zbd-a qcow2-zbd-b qcow2-check)
+    qcow2-snapshot qcow2-snapshot-on qcow2-zbd-a qcow2-zbd-b qcow2-check)
 ANCHOR_TESTS=(anchor-zns anchor-zns-persist)
 
 mode=all allow_missing=0 keep=0 verbose=0 workdir="" list=0 anchors=0
@@ -490,6 +490,39 @@ test_qcow2-powercut() {
 # (open zones closed) and its data.  Fails, for example, if applying a
 # snapshot restores its L1 table but not its write pointers (the second
 # boot's reset of a full zone stays).
+# QEMU's snapshot=on (-snapshot): the guest sees the image's zones in a
+# throw-away zoned overlay, changes them, and the image keeps what it had.
+# Fails if the temporary overlay is not zoned (persist.sh finds no zoned
+# disk), does not take the write pointers (the second boot's "after"
+# differs from the first boot's zones), or writes through to the image.
+test_qcow2-snapshot-on() {
+    need_zoned || return $?
+    local img=$W/snapshot-on.qcow2 args l=$W/snapshot-on
+    mkimg "$img" G1 || return 1
+    mapfile -t args < <(disk_args "$img" z)
+    guest "$l-1.log" --script "$SCN/persist.sh" --arg vda --arg write \
+        --timeout 120 -- "${args[@]}" || return 1
+    all_checks_ok "$l-1.log" || return 1
+    guest "$l-2.log" --script "$SCN/persist.sh" --arg vda --arg check \
+        --arg change --timeout 120 -- \
+        -drive "if=none,id=z,file=$img,format=qcow2,snapshot=on" \
+        -device virtio-blk-device,drive=z || return 1
+    all_checks_ok "$l-2.log" || return 1
+    diff <(states "$l-1.log" synced | restart_states) \
+         <(states "$l-2.log" after) >> "$LOG" ||
+        { failed "the snapshot=on overlay does not show the image's zones"; return 1; }
+    if cmp -s <(states "$l-2.log" after) <(states "$l-2.log" changed); then
+        failed "the snapshot=on boot did not change the zones"
+        return 1
+    fi
+    qemu_img_check "$img" || return 1
+    guest "$l-3.log" --script "$SCN/persist.sh" --arg vda --arg check \
+        --timeout 120 -- "${args[@]}" || return 1
+    all_checks_ok "$l-3.log" || return 1
+    diff <(states "$l-1.log" synced | restart_states) <(states "$l-3.log" after) >> "$LOG" ||
+        failed "the snapshot=on boot changed the image"
+}
+
 test_qcow2-snapshot() {
     need_zoned || return $?
     local img=$W/snapshot.qcow2 args l=$W/snapshot
