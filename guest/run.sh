@@ -15,9 +15,11 @@
 #   --kill-on STR   SIGKILL QEMU as soon as a console line contains STR and
 #                   exit 0 (a host crash, for persistence tests); exit 125 if
 #                   the guest ends without printing it
-#   --qmp-on STR JSON  when a console line contains STR, send the QMP
-#                   command JSON to QEMU (once; after qmp_capabilities) and
-#                   write the reply to the console log as "ZQ-HOST-QMP ..."
+#   --host-on STR CMD  when a console line contains STR (the first time),
+#                   run the bash command CMD on the host; the guest goes on
+#                   meanwhile.  $ZQ_QMP is QEMU's QMP socket (guest/qmp.py
+#                   sends a command to it); CMD's output goes to the log as
+#                   "ZQ-HOST ..." lines
 #   --log FILE      also write the console (without CRs) to FILE
 #   --quiet         do not copy the console to stdout
 #   --mem MB        guest memory (default 512)
@@ -40,7 +42,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 QEMU=${QEMU:-$TOP/build/qemu/build/qemu-system-x86_64}
 
-script="" timeout=300 kill_on="" qmp_on="" qmp_cmd="" log="" quiet=0 mem=512
+script="" timeout=300 kill_on="" host_on="" host_cmd="" log="" quiet=0 mem=512
 smp=1 append=""
 verbose=0 want_fio=0 want_zbd=0 machine=microvm
 args=() files=() qemu_args=()
@@ -57,7 +59,7 @@ while [ $# -gt 0 ]; do
     --zbd) want_zbd=1 ;;
     --timeout) timeout=$2; shift ;;
     --kill-on) kill_on=$2; shift ;;
-    --qmp-on) qmp_on=$2; qmp_cmd=$3; shift 2 ;;
+    --host-on) host_on=$2; host_cmd=$3; shift 2 ;;
     --log) log=$2; shift ;;
     --quiet) quiet=1 ;;
     --mem) mem=$2; shift ;;
@@ -130,7 +132,7 @@ fi
 [ -n "$append" ] && cmdline+=" $append"
 
 mkfifo "$tmp/console"
-[ -n "$qmp_on" ] && qemu_args+=(-qmp "unix:$tmp/qmp.sock,server=on,wait=off")
+[ -n "$host_on" ] && qemu_args+=(-qmp "unix:$tmp/qmp.sock,server=on,wait=off")
 start=$SECONDS
 # Linux negotiates VIRTIO_BLK_F_ZONED only with modern (virtio 1.0)
 # devices, and QEMU's virtio-mmio is legacy unless told otherwise.
@@ -161,11 +163,12 @@ while :; do
     if [[ $line =~ ^ZQ-GUEST-EXIT\ ([0-9]+)$ ]]; then
         rc=${BASH_REMATCH[1]}
     fi
-    if [ -n "$qmp_on" ] && [[ $line == *"$qmp_on"* ]]; then
-        qmp_on=""
-        line="ZQ-HOST-QMP $(python3 "$HERE/qmp.py" "$tmp/qmp.sock" "$qmp_cmd" 2>&1)"
-        [ "$quiet" = 1 ] || printf '%s\n' "$line"
-        [ -n "$log" ] && printf '%s\n' "$line" >> "$log"
+    if [ -n "$host_on" ] && [[ $line == *"$host_on"* ]]; then
+        host_on=""
+        while IFS= read -r out; do
+            [ "$quiet" = 1 ] || printf 'ZQ-HOST %s\n' "$out"
+            [ -n "$log" ] && printf 'ZQ-HOST %s\n' "$out" >> "$log"
+        done < <(ZQ_QMP=$tmp/qmp.sock bash -c "$host_cmd" 2>&1)
     fi
     if [ -n "$kill_on" ] && [[ $line == *"$kill_on"* ]]; then
         kill -KILL "$qpid" 2>/dev/null || true
