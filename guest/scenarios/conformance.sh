@@ -3,18 +3,23 @@
 # zoned device with the same geometry (the reference), or, for the harness's
 # self-test, against two null_blk devices.
 #
-#   conformance.sh [--dev vdX]... [--self-test SPEC] [-- zbdconf options]
+#   conformance.sh [--dev vdX]... [--self-test SPEC] [--fault BYTE:COND]...
+#                  [-- zbdconf options]
 #
-# Without --dev, every zoned virtio disk is tested.  Prints
+# Without --dev, every zoned virtio disk is tested.  --fault makes the
+# zone at byte offset BYTE of the reference read-only (COND "ro") or
+# offline ("off") through null_blk's configfs; the host gives the disk the
+# same faults.  Prints
 # "ZQ-RESULT conformance DEV pass|fail" per disk; exits 1 on any failure.
 # shellcheck shell=dash source=lib.sh
 . /zq/lib.sh
 set -eu
 
-devs="" selftest=""
+devs="" selftest="" faults=""
 while [ $# -gt 0 ]; do
     case $1 in
     --dev) devs="$devs $2"; shift 2 ;;
+    --fault) faults="$faults $2"; shift 2 ;;
     --self-test) selftest=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "conformance.sh: unknown argument $1"; exit 2 ;;
@@ -77,8 +82,14 @@ for dev in $devs; do
     spec=$(zq_nullb_spec_like "$dev") || { echo "ZQ-RESULT conformance $dev fail"; fails=$((fails + 1)); continue; }
     zq_say "reference null_blk for $dev: $spec"
     ref=$(zq_nullb_create "zqref$i" "$spec")
-    i=$((i + 1))
     rc=0
+    for f in $faults; do
+        attr=zone_readonly
+        [ "${f#*:}" = off ] && attr=zone_offline
+        zq_say "null_blk $ref: $attr at byte ${f%%:*}"
+        echo $((${f%%:*} / 512)) > "$ZQ_NULLB_CFG/zqref$i/$attr" || rc=1
+    done
+    i=$((i + 1))
     zq_say "conformance $dev: A=/dev/$dev B=/dev/$ref (reference)"
     compare_sysfs "$dev" "$ref" || rc=1
     same_splitting "$dev" "$ref" || rc=1
