@@ -36,7 +36,7 @@ HOST_PKGS=(busybox-static cpio util-linux libzbd-dev fio kmod xz-utils gcc
 # Kernel modules loaded by /init, in this order (their dependencies first),
 # with their parameters.  null_blk starts with no device: the scenarios make
 # theirs through configfs.
-MODULES=(configfs virtio_mmio virtio_blk null_blk)
+MODULES=(configfs virtio_mmio virtio_blk null_blk zonefs)
 declare -A MODPARAMS=([null_blk]="nr_devices=0")
 # Host binaries copied with their libraries.
 BASE_BINS=(/usr/sbin/blkzone /usr/sbin/blkdiscard)

@@ -74,8 +74,8 @@ SELF_TESTS=(self-boot-exit self-timeout self-kill-on self-nullb-show
 QCOW2_TESTS=(qcow2-create qcow2-show qcow2-conformance-g1
     qcow2-conformance-g2 qcow2-conformance-faults qcow2-zoneops qcow2-persist-reboot
     qcow2-persist-kill qcow2-persist-unsynced-kill qcow2-powercut qcow2-demo
-    qcow2-snapshot qcow2-snapshot-on qcow2-savevm qcow2-resize qcow2-zbd-a
-    qcow2-zbd-b qcow2-check)
+    qcow2-snapshot qcow2-snapshot-on qcow2-savevm qcow2-resize qcow2-zonefs
+    qcow2-zbd-a qcow2-zbd-b qcow2-check)
 ANCHOR_TESTS=(anchor-zns anchor-zns-persist)
 
 mode=all allow_missing=0 keep=0 verbose=0 workdir="" list=0 anchors=0
@@ -553,6 +553,42 @@ test_qcow2-snapshot-on() {
     all_checks_ok "$l-3.log" || return 1
     diff <(states "$l-1.log" synced | restart_states) <(states "$l-3.log" after) >> "$LOG" ||
         failed "the snapshot=on boot changed the image"
+}
+
+# zonefs meets a zone that goes read-only while it is mounted (see
+# scenarios/zonefs.sh): on the zoned disk through
+# x-blockdev-zone-set-condition, on null_blk through configfs.  Every
+# step must give the same result on both, the append after the zone went
+# read-only must fail, the data must read back, the other zones must take
+# writes, and the guest must keep running.  Fails if the zone does not go
+# read-only (its condition and the append differ from null_blk's) or if
+# a read-only zone fails reads (checked).  A write that a read-only zone
+# took would not show: the zone is full first.
+test_qcow2-zonefs() {
+    need_zoned || return $?
+    local img=$W/zonefs.qcow2 sb=$W/zonefs.sb args l=$W/zonefs.log off
+    mkimg "$img" G1 || return 1
+    off=$(( (G1[conv] + 1) * $(bytes "${G1[zsize]}") ))
+    # The zonefs super block (fs/zonefs/zonefs.h): magic, crc32, label,
+    # uuid, features, uid, gid, perm, reserved; no features
+    python3 -c "import struct, sys, zlib
+sb = bytearray(struct.pack('<II64s16sQIII', 0x5a4f4653, 0, b'zq', b'\\x5a' * 16,
+                           0, 0, 0, 0) + bytes(3988))
+struct.pack_into('<I', sb, 4, zlib.crc32(sb) ^ 0xffffffff)
+open(sys.argv[1], 'wb').write(sb)" "$sb" || { failed "super block"; return 1; }
+    mapfile -t args < <(disk_args "$img" z)
+    guest "$l" --script "$SCN/zonefs.sh" --file "$sb" \
+        --host-on ZQ-ZONE-RO-NOW "$(qmp_cmd "{\"execute\": \"x-blockdev-zone-set-condition\", \"arguments\": {\"node-name\": \"z\", \"offset\": $off, \"condition\": \"read-only\"}}")" \
+        --timeout 180 -- "${args[@]}" || return 1
+    grep -q '^ZQ: zonefs done' "$l" || { failed "the guest did not get through"; return 1; }
+    diff <(awk '$1 == "ZQ-FS" && $2 == "vda" { $2 = ""; print }' "$l") \
+         <(awk '$1 == "ZQ-FS" && $2 == "zqfs" { $2 = ""; print }' "$l") >> "$LOG" ||
+        { failed "zonefs on qcow2 and on null_blk differ"; return 1; }
+    grep -q '^ZQ-FS vda append-2 fail' "$l" &&
+        grep -q '^ZQ-FS vda read-back ok' "$l" &&
+        grep -q '^ZQ-FS vda other-zone ok' "$l" ||
+        { failed "zonefs did not see the zone go read-only as expected"; return 1; }
+    qemu_img_check "$img"
 }
 
 # savevm of a running guest, then a second run with -loadvm (see
