@@ -522,6 +522,19 @@ test_qcow2-powercut() {
 # (open zones closed) and its data.  Fails, for example, if applying a
 # snapshot restores its L1 table but not its write pointers (the second
 # boot's reset of a full zone stays).
+# expect_first_zones FIRST-LOG LOG MESSAGE QEMU-ARGS...: a boot that runs
+# persist.sh "check" must find the zones (open ones closed) and the data
+# of the first boot's "synced" report in FIRST-LOG; else fail with MESSAGE
+expect_first_zones() {
+    local first=$1 out=$2 msg=$3
+    shift 3
+    guest "$out" --script "$SCN/persist.sh" --arg vda --arg check \
+        --timeout 120 -- "$@" || return 1
+    all_checks_ok "$out" || return 1
+    diff <(states "$first" synced | restart_states) <(states "$out" after) >> "$LOG" ||
+        failed "$msg"
+}
+
 # QEMU's snapshot=on (-snapshot): the guest sees the image's zones in a
 # throw-away zoned overlay, changes them, and the image keeps what it had.
 # Fails if the temporary overlay is not zoned (persist.sh finds no zoned
@@ -548,11 +561,8 @@ test_qcow2-snapshot-on() {
         return 1
     fi
     qemu_img_check "$img" || return 1
-    guest "$l-3.log" --script "$SCN/persist.sh" --arg vda --arg check \
-        --timeout 120 -- "${args[@]}" || return 1
-    all_checks_ok "$l-3.log" || return 1
-    diff <(states "$l-1.log" synced | restart_states) <(states "$l-3.log" after) >> "$LOG" ||
-        failed "the snapshot=on boot changed the image"
+    expect_first_zones "$l-1.log" "$l-3.log" \
+        "the snapshot=on boot changed the image" "${args[@]}"
 }
 
 # zonefs meets a zone that goes read-only while it is mounted (see
@@ -671,11 +681,8 @@ test_qcow2-snapshot() {
     say "\$ qemu-img snapshot -a s1 $img"
     "$QEMU_IMG" snapshot -a s1 "$img" >> "$LOG" 2>&1 || { failed "snapshot -a"; return 1; }
     qemu_img_check "$img" || return 1
-    guest "$l-3.log" --script "$SCN/persist.sh" --arg vda --arg check \
-        --timeout 120 -- "${args[@]}" || return 1
-    all_checks_ok "$l-3.log" || return 1
-    diff <(states "$l-1.log" synced | restart_states) <(states "$l-3.log" after) >> "$LOG" ||
-        failed "the zones after snapshot -a are not those of snapshot -c"
+    expect_first_zones "$l-1.log" "$l-3.log" \
+        "the zones after snapshot -a are not those of snapshot -c" "${args[@]}"
 }
 
 # make demo's guest half, so that the demo keeps working: the zones and
