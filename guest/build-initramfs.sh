@@ -192,6 +192,12 @@ cpio_of() {
 }
 
 # The module file REL of MDIR, decompressed, to FILE.
+# drop_files_of A B: remove from tree B the files that tree A has (a cpio
+# that goes on top of A carries only what A lacks)
+drop_files_of() {
+    (cd "$1" && find . -type f) | while read -r rel; do rm -f "$2/$rel"; done
+}
+
 unpack_module() {
     case $2 in
     *.xz) xz -dc "$1/$2" > "$3" ;;
@@ -249,7 +255,7 @@ build() {
     for b in "${FIO_BINS[@]}"; do
         copy_with_libs "$f" "$b"
     done
-    (cd "$r" && find . -type f) | while read -r rel; do rm -f "$f/$rel"; done
+    drop_files_of "$r" "$f"
     cpio_of "$f" "$stage/out/fio.cpio"
 
     # t/zbd: the script calls $(dirname $0)/../../fio.
@@ -262,8 +268,8 @@ build() {
     done
     rel=$(module_order "$mdir" mq_deadline | tail -n1)
     unpack_module "$mdir" "$rel" "$z/lib/modules/mq-deadline.ko"
-    (cd "$r" && find . -type f) | while read -r rel; do rm -f "$z/$rel"; done
-    (cd "$f" && find . -type f) | while read -r rel; do rm -f "$z/$rel"; done
+    drop_files_of "$r" "$z"
+    drop_files_of "$f" "$z"
     cpio_of "$z" "$stage/out/zbd.cpio"
 
     gcc -O2 -Wall -Wextra -Werror -o "$stage/out/tsckhz" "$HERE/src/tsckhz.c"
