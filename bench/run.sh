@@ -10,7 +10,7 @@
 #   ZQ_BENCH_ROUNDS=N             rounds per measurement (default 3)
 #   ZQ_BENCH_TMPFS=DIR            tmpfs directory (default /dev/shm; "" skips)
 #   ZQ_BENCH_DISK=DIR             on-disk directory (default build/; "" skips)
-#   ZQ_BENCH_ONLY="seq append flush reset open"   sections to run
+#   ZQ_BENCH_ONLY="seq append busy flush reset open"   sections to run
 set -uo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
 
@@ -24,7 +24,7 @@ scale=1 rounds=3
 if [ -n "${ZQ_BENCH_QUICK:-}" ]; then scale=4 rounds=1; fi
 if [ -n "${ZQ_BENCH_LONG:-}" ]; then rounds=7; fi
 rounds=${ZQ_BENCH_ROUNDS:-$rounds}
-only=${ZQ_BENCH_ONLY:-seq append flush reset open}
+only=${ZQ_BENCH_ONLY:-seq append busy flush reset open}
 
 fstype() { stat -f -c %T "$1" 2>/dev/null; }
 
@@ -229,6 +229,62 @@ append_section() {
     done
 }
 
+# -- 2b. writes while another zone is reset ----------------------------------
+# busy_cmds SIZE N QD RESET: QIO for writers on 4 zones (1 to 4, round
+# robin, QD requests then aio_flush); with RESET, each batch first writes
+# 4k to zone 5 and resets it right after submitting the batch's writes,
+# so that a reset which waits for every write in flight stalls the batch.
+busy_cmds() {
+    local sz=$1 n=$2 qd=$3 reset=$4 i zsz=$((256 * MiB))
+    local -a off=(0 0 0 0)
+    QIO=()
+    for ((i = 0; i < n; i++)); do
+        if ((i % qd == 0)) && [ "$reset" = 1 ]; then
+            QIO+=(-c "write -q $((5 * zsz)) 4k")
+        fi
+        QIO+=(-c "aio_write -q $(((1 + i % 4) * zsz + off[i % 4])) $sz")
+        off[i % 4]=$((off[i % 4] + sz))
+        if (((i + 1) % qd == 0)); then
+            if [ "$reset" = 1 ]; then
+                QIO+=(-c "zone_reset $((5 * zsz)) 256M")
+            fi
+            QIO+=(-c aio_flush)
+        fi
+    done
+    QIO+=(-c aio_flush)
+}
+busy_section() {
+    local i dir name sz b n r v
+    echo
+    echo "== writers on 4 zones (QD32 batches) alone, and with a reset of a fifth"
+    echo "   zone issued inside every batch; busy/alone is a throughput ratio"
+    for i in "${!dirs[@]}"; do
+        dir=${dirs[$i]} name=${names[$i]}
+        for sz in 4k 64k; do
+            b=$(bytes "$sz")
+            case $sz in 4k) n=$((32 * MiB / b)) ;; 64k) n=$((256 * MiB / b)) ;; esac
+            n=$((n / scale))
+            declare -A T=([alone]="" [busy]="")
+            for ((r = 0; r < rounds; r++)); do
+                for v in alone busy; do
+                    mk zoned "$dir/img" 8G
+                    busy_cmds "$b" "$n" 32 "$([ $v = busy ] && echo 1 || echo 0)"
+                    T[$v]+="$(qio qcow2 "$dir/img") "
+                done
+            done
+            rm -f "$dir/img"
+            local ba bb
+            # shellcheck disable=SC2086
+            ba=$(best ${T[alone]}) bb=$(best ${T[busy]})
+            printf 'busy  %-5s %-3s alone %5s  busy %5s MiB/s   busy/alone %s (%s)\n' \
+                "$name" "$sz" "$(rate $((b * n)) "$ba")" "$(rate $((b * n)) "$bb")" \
+                "$(ratio "$ba" "$bb")" \
+                "$(ratio "$(median ${T[alone]})" "$(median ${T[busy]})")"
+            unset T
+        done
+    done
+}
+
 # -- 3. write + flush loops --------------------------------------------------
 flush_section() {
     local i dir name sz b n every r v t
@@ -371,6 +427,7 @@ for s in $only; do
     case $s in
     seq) seq_section ;;
     append) append_section ;;
+    busy) busy_section ;;
     flush) flush_section ;;
     reset) reset_section ;;
     open) open_section ;;

@@ -31,6 +31,8 @@ import time
 
 ZONED_MAGIC = 0x007A6264
 EXT_LEN = 56
+# Bytes of one write-pointer table entry
+ENTRY = 32
 MAX_ZONES = 1 << 22
 MAX_ZONE_SIZE = 1 << 40
 
@@ -122,15 +124,20 @@ class Image:
         return self.get("nr_zones")
 
     def wp(self, i):
-        pos = self.wp_off() + 8 * i
+        pos = self.wp_off() + ENTRY * i
         if pos + 8 > len(self.data):
             return None
         return struct.unpack(">Q", self.data[pos:pos + 8])[0]
 
-    def set_wp(self, i, v):
-        pos = self.wp_off() + 8 * i
-        if pos + 8 <= len(self.data):
-            self.data[pos:pos + 8] = struct.pack(">Q", v & (2 ** 64 - 1))
+    def set_wp(self, i, v, verified=None, check=0):
+        """Entry @i: write pointer @v, verified (default: @v), check"""
+        pos = self.wp_off() + ENTRY * i
+        if verified is None:
+            verified = v
+        if pos + 24 <= len(self.data):
+            self.data[pos:pos + 24] = struct.pack(
+                ">QQQ", v & (2 ** 64 - 1), verified & (2 ** 64 - 1),
+                check & (2 ** 64 - 1))
 
     def metadata_offsets(self):
         """Cluster offsets of L1, L2, refcount table and blocks."""
@@ -245,6 +252,26 @@ def m_wp(img, rng):
     return " ".join(descs)
 
 
+def m_unverified(img, rng):
+    """Entries to verify at open: the verified write pointer below the write
+    pointer (the data may or may not add up), above it, or unaligned."""
+    nr = img.nr_zones()
+    conv = img.get("conventional_zones")
+    cap = img.get("zone_capacity")
+    if nr > 4096 or nr <= conv or cap < 1024:
+        return m_wp(img, rng)
+    descs = []
+    for _ in range(rng.randrange(1, 4)):
+        i = rng.randrange(conv, nr)
+        v = rng.randrange(1, cap // 512 + 1) * 512
+        verified = rng.choice([0, rng.randrange(0, v // 512) * 512, v + 512,
+                               v - 100, interesting64(img, rng)])
+        check = rng.choice([0, rng.randrange(0, 2 ** 64)])
+        img.set_wp(i, v, verified, check)
+        descs.append("entry[%d]=%#x/%#x/%#x" % (i, v, verified, check))
+    return " ".join(descs)
+
+
 def m_wp_valid_many(img, rng):
     """Valid entries, but more closed zones than max_active_zones allows."""
     nr = img.nr_zones()
@@ -270,7 +297,7 @@ def m_table_offset(img, rng):
     if rng.random() < 0.3:
         # Copy the table there first, so that the entries stay plausible
         nr = min(img.nr_zones(), 4096)
-        tab = bytes(img.data[img.wp_off():img.wp_off() + 8 * nr])
+        tab = bytes(img.data[img.wp_off():img.wp_off() + ENTRY * nr])
         if v + len(tab) > len(img.data):
             img.data += bytes(v + len(tab) - len(img.data))
         img.data[v:v + len(tab)] = tab
@@ -329,7 +356,7 @@ def m_bytes(img, rng):
         lo, hi = img.ext, img.ext + 8 + EXT_LEN
     else:
         lo = img.wp_off()
-        hi = lo + 8 * min(img.nr_zones(), 512)
+        hi = lo + ENTRY * min(img.nr_zones(), 512)
     hi = min(hi, len(img.data))
     if hi <= lo:
         return "no flip"
@@ -341,7 +368,7 @@ def m_bytes(img, rng):
 
 MUTATIONS = [
     (m_ext_field, 10), (m_geometry, 6), (m_size, 3), (m_wp, 10),
-    (m_wp_valid_many, 3), (m_table_offset, 5), (m_ext_len, 3),
+    (m_wp_valid_many, 3), (m_unverified, 4), (m_table_offset, 5), (m_ext_len, 3),
     (m_reserved, 1), (m_incompat, 2), (m_version, 1), (m_dup_ext, 1),
     (m_bytes, 5),
 ]
