@@ -94,6 +94,16 @@ mk() {
     raw) "$QEMU_IMG" create -q -f raw "$f" "$size" ;;
     esac
 }
+# nreq SIZE MIB4K MIB64K: requests of SIZE (4k or 64k) that write MIB4K
+# or MIB64K MiB, divided by the quick run's scale
+nreq() {
+    local b
+    b=$(bytes "$1")
+    case $1 in
+    4k) echo $(($2 * MiB / b / scale)) ;;
+    *) echo $(($3 * MiB / b / scale)) ;;
+    esac
+}
 fmt_of() { [ "$1" = raw ] && echo raw || echo qcow2; }
 
 # bench FMT FILE SIZE COUNT DEPTH [ARGS...]: qemu-img bench's own run time
@@ -196,9 +206,7 @@ append_section() {
     for i in "${!dirs[@]}"; do
         dir=${dirs[$i]} name=${names[$i]}
         for sz in 4k 64k; do
-            b=$(bytes "$sz")
-            case $sz in 4k) n=$((32 * MiB / b)) ;; 64k) n=$((128 * MiB / b)) ;; esac
-            n=$((n / scale))
+            b=$(bytes "$sz") n=$(nreq "$sz" 32 128)
             for qd in 1 32; do
                 declare -A T=([write]="" [1z]="" [32z]="")
                 for ((r = 0; r < rounds; r++)); do
@@ -261,9 +269,7 @@ busy_section() {
     for i in "${!dirs[@]}"; do
         dir=${dirs[$i]} name=${names[$i]}
         for sz in 4k 64k; do
-            b=$(bytes "$sz")
-            case $sz in 4k) n=$((32 * MiB / b)) ;; 64k) n=$((256 * MiB / b)) ;; esac
-            n=$((n / scale))
+            b=$(bytes "$sz") n=$(nreq "$sz" 32 256)
             declare -A T=([alone]="" [busy]="")
             for ((r = 0; r < rounds; r++)); do
                 for v in alone busy; do
