@@ -14,6 +14,10 @@
 #               lacks it), under /zq/fio with bash, GNU grep and timeout, and
 #               the mq-deadline module it selects; appended with fio.cpio
 #               for scenarios that ask for it
+#   btrfs.cpio  mkfs.btrfs, btrfs and the btrfs module with its
+#               dependencies (in /lib/modules/btrfs/, loaded in the order of
+#               its file "order"); appended with fio.cpio for scenarios that
+#               ask for it
 #   tsckhz      host tool: the host's TSC rate, for the guest's tsc_early_khz
 #   inputs      what the build was made from; a rebuild happens only when it
 #               changes (or with --force)
@@ -32,7 +36,7 @@ GDIR=$CACHE/guest
 OUT=$GDIR/out
 # Host packages whose files go into the guest, plus the tools to build it.
 HOST_PKGS=(busybox-static cpio util-linux libzbd-dev fio kmod xz-utils gcc
-    libc6-dev)
+    libc6-dev btrfs-progs)
 # Kernel modules loaded by /init, in this order (their dependencies first),
 # with their parameters.  null_blk starts with no device: the scenarios make
 # theirs through configfs.
@@ -44,6 +48,7 @@ FIO_BINS=(/usr/bin/fio)
 # For t/zbd, in /zq/fio/bin (busybox's applets keep their names in /bin):
 # the suite uses grep -P and timeout -v.
 ZBD_BINS=(/usr/bin/bash /usr/bin/grep /usr/bin/timeout)
+BTRFS_BINS=(/usr/sbin/mkfs.btrfs /usr/bin/btrfs)
 
 force=0 update_kernel=0 print=0
 while [ $# -gt 0 ]; do
@@ -214,7 +219,7 @@ build() {
     stage=$(mktemp -d "$GDIR/stage.XXXXXX")
     # shellcheck disable=SC2064 # expand now: $stage is local
     trap "rm -rf '$stage'" EXIT
-    mkdir -p "$stage"/{base,fio,zbd,out}
+    mkdir -p "$stage"/{base,fio,zbd,btrfs,out}
 
     # base: the directory skeleton, busybox and its applets.
     local r=$stage/base
@@ -272,6 +277,21 @@ build() {
     drop_files_of "$f" "$z"
     cpio_of "$z" "$stage/out/zbd.cpio"
 
+    # btrfs: its tools, and its modules loaded by the scenarios that use it.
+    local t=$stage/btrfs
+    mkdir -p "$t/lib/modules/btrfs"
+    for b in "${BTRFS_BINS[@]}"; do
+        copy_with_libs "$t" "$b"
+    done
+    while read -r rel; do
+        base=${rel##*/}; base=${base%.xz}; base=${base%.zst}; base=${base%.gz}
+        unpack_module "$mdir" "$rel" "$t/lib/modules/btrfs/$base"
+        echo "$base" >> "$t/lib/modules/btrfs/order"
+    done < <(module_order "$mdir" btrfs)
+    drop_files_of "$r" "$t"
+    drop_files_of "$f" "$t"
+    cpio_of "$t" "$stage/out/btrfs.cpio"
+
     gcc -O2 -Wall -Wextra -Werror -o "$stage/out/tsckhz" "$HERE/src/tsckhz.c"
     cp "$ktree/boot/vmlinuz-$kver" "$stage/out/vmlinuz"
     echo "$inputs" > "$stage/out/inputs"
@@ -296,7 +316,7 @@ main() {
         echo "kernel $(cat "$ktree/.done")"
         cat "$zbdsrc/.done"
         dpkg-query -W -f='${Package} ${Version}\n' busybox-static util-linux \
-            libzbd-dev fio bash grep 2>/dev/null || true
+            libzbd-dev fio bash grep btrfs-progs 2>/dev/null || true
         echo "modules ${MODULES[*]}"
         for m in "${!MODPARAMS[@]}"; do echo "param $m ${MODPARAMS[$m]}"; done | sort
         (cd "$HERE" && sha256sum build-initramfs.sh init src/zbdconf.c src/tsckhz.c)
@@ -310,6 +330,7 @@ main() {
         echo "BASE_CPIO=$OUT/base.cpio"
         echo "FIO_CPIO=$OUT/fio.cpio"
         echo "ZBD_CPIO=$OUT/zbd.cpio"
+        echo "BTRFS_CPIO=$OUT/btrfs.cpio"
         echo "TSCKHZ=$OUT/tsckhz"
     fi
 }

@@ -11,6 +11,8 @@
 #                   line "# zq-needs: fio")
 #   --zbd           add fio and its zoned test suite t/zbd, in /zq/fio
 #                   (automatic with a line "# zq-needs: zbd")
+#   --btrfs         add fio, mkfs.btrfs, btrfs and the btrfs modules (in
+#                   /lib/modules/btrfs; automatic with "# zq-needs: btrfs")
 #   --timeout S     kill QEMU after S seconds (default 300): exit status 124
 #   --kill-on STR   SIGKILL QEMU as soon as a console line contains STR and
 #                   exit 0 (a host crash, for persistence tests); exit 125 if
@@ -44,7 +46,7 @@ QEMU=${QEMU:-$TOP/build/qemu/build/qemu-system-x86_64}
 
 script="" timeout=300 kill_on="" host_on="" host_cmd="" log="" quiet=0 mem=512
 smp=1 append=""
-verbose=0 want_fio=0 want_zbd=0 machine=microvm
+verbose=0 want_fio=0 want_zbd=0 want_btrfs=0 machine=microvm
 args=() files=() qemu_args=()
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
     --file) files+=("$2"); shift ;;
     --fio) want_fio=1 ;;
     --zbd) want_zbd=1 ;;
+    --btrfs) want_btrfs=1 ;;
     --timeout) timeout=$2; shift ;;
     --kill-on) kill_on=$2; shift ;;
     --host-on) host_on=$2; host_cmd=$3; shift 2 ;;
@@ -79,6 +82,7 @@ done
 [ -x "$QEMU" ] || fail "no QEMU at $QEMU (set QEMU=)"
 grep -q '^# zq-needs:.*\bfio\b' "$script" && want_fio=1
 grep -q '^# zq-needs:.*\bzbd\b' "$script" && want_zbd=1
+grep -q '^# zq-needs:.*\bbtrfs\b' "$script" && want_btrfs=1
 
 # The kernel and base initramfs (rebuilt only when their inputs change).
 paths=$("$HERE/build-initramfs.sh" --print) || fail "building the guest failed"
@@ -112,8 +116,12 @@ for f in ${files[@]+"${files[@]}"}; do
 done
 (cd "$tmp/root" && find . -mindepth 1 | LC_ALL=C sort |
     cpio --quiet -o -H newc -R 0:0) > "$tmp/run.cpio"
-if [ "$want_zbd" = 1 ]; then
+if [ "$want_zbd" = 1 ] && [ "$want_btrfs" = 1 ]; then
+    cat "$BASE_CPIO" "$FIO_CPIO" "$ZBD_CPIO" "$BTRFS_CPIO" "$tmp/run.cpio" > "$tmp/initrd"
+elif [ "$want_zbd" = 1 ]; then
     cat "$BASE_CPIO" "$FIO_CPIO" "$ZBD_CPIO" "$tmp/run.cpio" > "$tmp/initrd"
+elif [ "$want_btrfs" = 1 ]; then
+    cat "$BASE_CPIO" "$FIO_CPIO" "$BTRFS_CPIO" "$tmp/run.cpio" > "$tmp/initrd"
 elif [ "$want_fio" = 1 ]; then
     cat "$BASE_CPIO" "$FIO_CPIO" "$tmp/run.cpio" > "$tmp/initrd"
 else
