@@ -19,7 +19,7 @@ help:
 	@echo "make tree-force    make build/qemu again from patches/ (drops unexported work)"
 	@echo "make build         configure once and build QEMU in build/qemu/build"
 	@echo "make export        commits above 'base' in build/qemu -> patches/"
-	@echo "make check-series  checkpatch, sign-off, git am and build of each patch"
+	@echo "make check-series  checkpatch, sign-off, git am, build and iotests of each patch"
 	@echo "make regress       QEMU's qcow2 iotests on build/qemu vs the base's results"
 	@echo "make regress-base  rerun them on the unpatched base: tests/regress-expected.txt"
 	@echo "make powercut      the power-loss replay with many more states than make test"

@@ -9,7 +9,7 @@
 # Under TCG only the ratios mean anything.  It is a benchmark, not a test:
 # no pass/fail threshold.
 #
-#   bench/guest.sh              default run (about 3 minutes on an idle host,
+#   bench/guest.sh              default run (about 3.5 minutes on an idle host,
 #                               about 7 when the host is busy)
 #   ZQ_GB_QUICK=1               one round, smaller jobs (about 1.5 minutes)
 #   ZQ_GB_ROUNDS=N              rounds (default 5; quick 1)

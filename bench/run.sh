@@ -443,12 +443,15 @@ done
 echo
 printf 'host bench done in %.0f s\n' "$(secs "$started" "$(now)")"
 
-# The guest side: zoned qcow2 on virtio-blk against NVMe ZNS, fio in a
-# TCG guest (bench/guest.sh); ZQ_BENCH_GUEST=0 skips it
+# The guest side: zoned qcow2 on virtio-blk against NVMe ZNS and plain
+# qcow2, fio in a TCG guest (bench/guest.sh), served by the main loop and
+# then by two iothreads with four queues; ZQ_BENCH_GUEST=0 skips it
 if [ "${ZQ_BENCH_GUEST:-1}" != 0 ]; then
-    echo
     if [ "${ZQ_BENCH_QUICK:-0}" = 1 ]; then
         export ZQ_GB_QUICK=1
     fi
-    "$(dirname "$0")/guest.sh"
+    for layout in main iothreads; do
+        echo
+        ZQ_GB_LAYOUT=$layout "$(dirname "$0")/guest.sh"
+    done
 fi

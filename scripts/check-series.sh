@@ -3,11 +3,16 @@
 #   - it carries "Signed-off-by: zoned-qcow2 <zoned-qcow2@users.noreply.invalid>"
 #   - QEMU's scripts/checkpatch.pl (the base's copy) reports no error
 #   - it applies with git am on top of the patches before it
-#   - qemu-img, qemu-io and qemu-system-x86_64 then build, without a
-#     compiler warning in what the patch made ninja rebuild
+#   - qemu-img, qemu-io, qemu-nbd, qemu-storage-daemon and
+#     qemu-system-x86_64 then build, without a compiler warning in what the
+#     patch made ninja rebuild
+#   - the qemu-iotests that the patch adds or changes pass on that build
+#     (./check -qcow2 NAME...), so that a bisection lands on a tree whose
+#     tests pass
 #
-#   check-series.sh [--no-build]      --no-build: only sign-off, checkpatch
-#                                     and git am
+#   check-series.sh [--no-build] [--no-iotests]
+#       --no-build: only sign-off, checkpatch and git am
+#       --no-iotests: no iotests run
 #
 # The work happens in build/series-check (ZQ_SERIES_TREE): a clone of the
 # base commit of build/qemu, or a fresh base tree from tree.sh --base when
@@ -19,10 +24,11 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-build=1
+build=1 iotests=1
 for a in "$@"; do
     case $a in
-    --no-build) build=0 ;;
+    --no-build) build=0 iotests=0 ;;
+    --no-iotests) iotests=0 ;;
     -h|--help) sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) die "unknown argument $a" ;;
     esac
@@ -33,7 +39,8 @@ SERIES=$PATCHES/series
 CHK=${ZQ_SERIES_TREE:-$TOP/build/series-check}
 CHK_BUILD=$CHK/build
 SIGNOFF="Signed-off-by: $IDENT_NAME <$IDENT_EMAIL>"
-NINJA_TARGETS=(qemu-img qemu-io qemu-system-x86_64)
+NINJA_TARGETS=(qemu-img qemu-io qemu-nbd storage-daemon/qemu-storage-daemon
+               qemu-system-x86_64)
 LOGDIR=$TOP/build/logs/series-check
 export CC=${CC:-$(command -v ccache >/dev/null && echo "ccache cc" || echo cc)}
 
@@ -104,12 +111,43 @@ if [ $build = 1 ]; then
     fi
 fi
 
+# The iotests that the commit at HEAD of the check tree adds or changes
+# (test scripts and their reference output), one name a line.
+touched_iotests() {
+    local f name
+    git -C "$CHK" diff --name-only --diff-filter=AM HEAD~1 HEAD -- tests/qemu-iotests |
+    while read -r f; do
+        name=${f#tests/qemu-iotests/}
+        name=${name%.out}
+        case $name in
+        tests/*|[0-9][0-9][0-9]) ;;
+        *) continue ;;
+        esac
+        [ -x "$CHK/tests/qemu-iotests/$name" ] && echo "${name#tests/}"
+    done | sort -u
+}
+
+# run_iotests TAG: run the touched iotests; sets failed_tests and tested
+failed_tests="" tested=""
+run_iotests() {
+    local names
+    mapfile -t names < <(touched_iotests)
+    failed_tests="" tested=${#names[@]}
+    [ ${#names[@]} -gt 0 ] || return 0
+    (cd "$CHK_BUILD/tests/qemu-iotests" &&
+        ./check -qcow2 "${names[@]}") >"$LOGDIR/$1-iotests.log" 2>&1 &&
+        return 0
+    failed_tests=$(sed -n 's/^Failures: //p' "$LOGDIR/$1-iotests.log")
+    failed_tests=" ${failed_tests:-(see $LOGDIR/$1-iotests.log)}"
+    return 1
+}
+
 # --- one patch at a time ----------------------------------------------------------
 applied=1 i=0
 for p in "${patches[@]}"; do
     i=$((i + 1))
     f=$PATCHES/$p
-    problems=()
+    problems=() tested=0
     tag=$(printf '%02d' "$i")
     if [ ! -f "$f" ]; then
         echo "not ok $i $p: listed in patches/series but there is no such file"
@@ -141,6 +179,7 @@ for p in "${patches[@]}"; do
             else
                 nw=$(grep -c ': warning: ' "$blog" || true)
                 [ "$nw" = 0 ] || problems+=("$nw compiler warning(s)")
+                [ $iotests = 0 ] || run_iotests "$tag" || problems+=("iotests failed:$failed_tests")
             fi
         fi
     else
@@ -152,6 +191,7 @@ for p in "${patches[@]}"; do
         [ "$nwarn" = 0 ] || note+=" ($nwarn warnings)"
         note+=", applies"
         [ $build = 0 ] || note+=", builds"
+        [ $iotests = 0 ] || [ "${tested:-0}" = 0 ] || note+=", $tested iotests pass"
         echo "ok $i $p ($note)"
         grep '^WARNING:' "$LOGDIR/$tag-checkpatch.log" | sed 's/^/    /' || true
         npass=$((npass + 1))
@@ -168,6 +208,9 @@ for p in "${patches[@]}"; do
         case "${problems[*]}" in
         *"does not build"*) grep -E -B2 -A6 'error:|FAILED:' "$LOGDIR/$tag-build.log" | head -40 | sed 's/^/    /' ;;
         *"compiler warning"*) grep -A4 ': warning: ' "$LOGDIR/$tag-build.log" | head -40 | sed 's/^/    /' ;;
+        esac
+        case "${problems[*]}" in
+        *"iotests failed"*) grep -E '^(---|\+\+\+|[-+])' "$LOGDIR/$tag-iotests.log" | head -30 | sed 's/^/    /' ;;
         esac
     fi
 done
