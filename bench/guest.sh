@@ -131,12 +131,13 @@ for j in $jobs; do sargs+=(--arg --job --arg "$j"); done
 qargs=()
 [ "$layout" = iothreads ] && qargs+=(-object "iothread,id=io0" -object "iothread,id=io1")
 qargs+=(
-    -blockdev "driver=qcow2,file.driver=file,file.filename=$work/z.qcow2,$cache_opt,node-name=z"
+    -blockdev "driver=qcow2,file.driver=file,file.filename=$work/z.qcow2,$cache_opt,discard=unmap,node-name=z"
     -device "$(vdev_of z)"
 )
 if [ "$plain" = 1 ]; then
-    # discard=unmap: the discard before each run frees the clusters, so
-    # that every run allocates them again, as after a zone reset.
+    # discard=unmap on every disk: the discard before each run frees the
+    # clusters and punches them out of the host file, as a zone reset
+    # does on the zoned disks, so that every run allocates them again.
     "$QEMU_IMG" create -q -f qcow2 "$work/p.qcow2" "$dsize"
     sargs+=(--arg --dev --arg plain=vdb)
     qargs+=(
@@ -145,7 +146,7 @@ if [ "$plain" = 1 ]; then
     )
 fi
 qargs+=(
-    -blockdev "driver=raw,file.driver=file,file.filename=$work/n.raw,$cache_opt,node-name=n"
+    -blockdev "driver=raw,file.driver=file,file.filename=$work/n.raw,$cache_opt,discard=unmap,node-name=n"
     -device "nvme,id=nvme0,serial=zq,zoned.zasl=$zasl${ZQ_GB_NVME_OPTS:-}"
     -device "nvme-ns,drive=n,bus=nvme0,nsid=1,zoned=true,zoned.zone_size=$zsize,zoned.zone_capacity=$zcap,zoned.max_open=$max_open,zoned.max_active=$max_active"
 )

@@ -7,8 +7,9 @@
 #     qemu-system-x86_64 then build, without a compiler warning in what the
 #     patch made ninja rebuild
 #   - the qemu-iotests that the patch adds or changes pass on that build
-#     (./check -qcow2 NAME...), so that a bisection lands on a tree whose
-#     tests pass
+#     (./check -qcow2 NAME...), so that each test passes from the patch
+#     that brings it (a change that breaks a test no patch touches shows
+#     at the tip, in make test)
 #
 #   check-series.sh [--no-build] [--no-iotests]
 #       --no-build: only sign-off, checkpatch and git am

@@ -16,7 +16,8 @@
 #                         io_uring, psync...), block size, queue depth, and
 #                         optionally its own --size and a number of fio
 #                         jobs that share it, each writing SIZE/JOBS bytes
-#                         from its own offset (one after the other)
+#                         from its own offset: the first zone after the
+#                         zones the previous job needs, on every disk
 #   --size SIZE           bytes written per job and disk (fio's --io_size,
 #                         in bytes or with a K, M or G suffix; default 4
 #                         zones), sequentially from offset 0 of the disk
@@ -105,12 +106,17 @@ run_fio() {
     zmode=none
     [ "$(cat "/sys/block/$1/queue/zoned")" = none ] || zmode=zbd
     per_job=$(($(bytes "$6") / $7))
+    # Each job starts on a zone of its own, on every disk: fio rounds a
+    # zoned job's offset up to a zone boundary, so the jobs are whole
+    # zones apart (enough of them for per_job bytes of capacity).
+    # shellcheck disable=SC2017 # whole zones: divide first, on purpose
+    incr=$(( (per_job + ZQ_ZONE_CAPACITY - 1) / ZQ_ZONE_CAPACITY * ZQ_ZONE_SIZE ))
     echo "ZQ-BENCH-MARK begin $2 $1 ${round:-0}" >&2
     sleep 0.3
     set -- "$@" "$(awk '$1 == "intr" || $1 == "ctxt" { printf "%s ", $2 }' /proc/stat)"
     fio --name="$2" --filename="/dev/$1" --direct=1 --zonemode=$zmode \
         --offset=0 --io_size="$per_job" --numjobs="$7" \
-        --offset_increment="$per_job" --group_reporting --rw=write \
+        --offset_increment="$incr" --group_reporting --rw=write \
         --ioengine="$3" --bs="$4" \
         --iodepth="$5" --output-format=terse --terse-version=3 \
         > /tmp/fio.out 2>&1 || { tail -n 3 /tmp/fio.out | tr '\n' ' '; return 1; }

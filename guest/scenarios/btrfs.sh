@@ -38,7 +38,7 @@ vd=$(zq_zoned_vdisks | head -n 1)
 [ -n "$vd" ] || { echo "btrfs.sh: no zoned disk"; exit 2; }
 spec=$(zq_nullb_spec_like "$vd") || exit 2
 nb=$(zq_nullb_create zqbtrfs "$spec") || exit 2
-echo "ZQ-BTRFS queues $vd $(ls -d /sys/block/"$vd"/mq/* | wc -l)"
+echo "ZQ-BTRFS queues $vd $(find /sys/block/"$vd"/mq -mindepth 1 -maxdepth 1 | wc -l)"
 
 fails=0
 # step DEV NAME COMMAND...: run it, print its result
@@ -56,12 +56,12 @@ step() {
 
 # writers DIRECT NAME: the N fio jobs, each on its own file
 writers() {
-    fio --name="$2" --directory=/mnt --numjobs="$jobs" --size="$size" \
+    fio --name="$2" --directory="$mnt" --numjobs="$jobs" --size="$size" \
         --rw=write --bs=64k --ioengine=libaio --iodepth=8 --direct="$1" \
         --end_fsync=1 --verify=crc32c --verify_fatal=1 --group_reporting
 }
 
-sums() { (cd /mnt && find . -type f | sort | xargs md5sum); }
+sums() { (cd "$mnt" && find . -type f | sort | xargs md5sum); }
 
 # no_kernel_errors DEV: fail if the kernel logged an error for DEV
 no_kernel_errors() {
@@ -70,19 +70,23 @@ no_kernel_errors() {
 }
 
 for dev in "$vd" "$nb"; do
+    # A mount point of its own: one left mounted after a failed umount
+    # does not hide the next device's file system
+    mnt=/mnt/$dev
+    mkdir -p "$mnt"
     step "$dev" mkfs mkfs.btrfs -f -d single -m single "/dev/$dev" || continue
     grep -i zoned /tmp/out | head -n 3
-    step "$dev" mount mount -t btrfs "/dev/$dev" /mnt || continue
+    step "$dev" mount mount -t btrfs "/dev/$dev" "$mnt" || continue
     step "$dev" fio-direct writers 1 direct
     step "$dev" fio-buffered writers 0 buffered
     sums > "/tmp/sums.$dev"
     echo "ZQ-BTRFS $dev files $(wc -l < "/tmp/sums.$dev")"
-    step "$dev" umount umount /mnt || continue
+    step "$dev" umount umount "$mnt" || continue
     step "$dev" check btrfs check "/dev/$dev"
-    step "$dev" remount mount -t btrfs "/dev/$dev" /mnt || continue
+    step "$dev" remount mount -t btrfs "/dev/$dev" "$mnt" || continue
     sums > "/tmp/sums2.$dev"
     step "$dev" reread cmp "/tmp/sums.$dev" "/tmp/sums2.$dev"
-    step "$dev" final-umount umount /mnt
+    step "$dev" final-umount umount "$mnt"
     step "$dev" kernel-log no_kernel_errors "$dev"
 done
 zq_nullb_remove zqbtrfs
