@@ -3,7 +3,7 @@
 # writes) on the zoned virtio disk and on a null_blk device of the same
 # geometry, in turn (guest/tests.sh qcow2-btrfs-multiqueue):
 #
-#   btrfs.sh [--jobs N] [--size BYTES]
+#   btrfs.sh [--jobs N] [--size BYTES] [--host-job]
 #
 # On each device: mkfs.btrfs (single data and metadata), mount, fio with N
 # jobs (default 4) each writing its own file of --size bytes (default 16
@@ -15,16 +15,21 @@
 # around them can still succeed).  Each step prints "ZQ-BTRFS <device> <step> ok|fail ..." for
 # the host to compare between the two devices, and "ZQ-RESULT btrfs
 # pass|fail" at the end; exits 1 if a step failed on either device.
+# With --host-job, first print ZQ-HOST-JOB-NOW and wait until the host
+# has set the first byte of the other (not zoned) virtio disk to 1: the
+# host starts a block job on the zoned disk then (guest/tests.sh
+# qcow2-btrfs-backup), which runs while btrfs works on it.
 # zq-needs: fio btrfs
 # shellcheck shell=dash source=lib.sh
 . /zq/lib.sh
 set -u
 
-jobs=4 size=$((16 << 20))
+jobs=4 size=$((16 << 20)) host_job=0
 while [ $# -gt 0 ]; do
     case $1 in
     --jobs) jobs=$2; shift ;;
     --size) size=$2; shift ;;
+    --host-job) host_job=1 ;;
     *) echo "btrfs.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -39,6 +44,23 @@ vd=$(zq_zoned_vdisks | head -n 1)
 spec=$(zq_nullb_spec_like "$vd") || exit 2
 nb=$(zq_nullb_create zqbtrfs "$spec") || exit 2
 echo "ZQ-BTRFS queues $vd $(find /sys/block/"$vd"/mq -mindepth 1 -maxdepth 1 | wc -l)"
+
+if [ "$host_job" = 1 ]; then
+    flag=""
+    for b in /sys/block/vd*; do
+        [ "${b##*/}" = "$vd" ] || flag=${b##*/}
+    done
+    [ -n "$flag" ] || { echo "btrfs.sh: no flag disk"; exit 2; }
+    read_flag() { dd if="/dev/$flag" bs=512 count=1 iflag=direct 2>/dev/null | head -c 1; }
+    echo ZQ-HOST-JOB-NOW
+    i=0
+    while [ "$(read_flag)" != 1 ] && [ $i -lt 600 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$(read_flag)" = 1 ] || { echo "btrfs.sh: the host did not start its job"; exit 1; }
+    echo "ZQ-BTRFS host job running"
+fi
 
 fails=0
 # step DEV NAME COMMAND...: run it, print its result
