@@ -839,8 +839,8 @@ test_qcow2-btrfs-multiqueue() {
 # guest's zone reports, resets and appends all go through the job's
 # copy-before-write filter, which copies what they change to the target
 # first.  Fails if the filter has no zone limits or callbacks (mkfs.btrfs
-# finds no zoned device, or writes fail), and crashed QEMU at the first
-# append before virtio-blk checked the node a request goes to.
+# finds no zoned device, or writes fail), and if virtio-blk reads bs->wps
+# of a node that has none (QEMU crashes at the first append).
 test_qcow2-btrfs-backup() {
     need_zoned || return $?
     local img=$W/btrfs-bk.qcow2 tgt=$W/btrfs-bk-target.qcow2 flag=$W/btrfs-bk-flag.raw
