@@ -839,12 +839,14 @@ test_qcow2-btrfs-multiqueue() {
 # guest's zone reports, resets and appends all go through the job's
 # copy-before-write filter, which copies what they change to the target
 # first.  Fails if the filter has no zone limits or callbacks (mkfs.btrfs
-# finds no zoned device, or writes fail), and if virtio-blk reads bs->wps
-# of a node that has none (QEMU crashes at the first append).
+# fails to report the zones, or writes fail), if virtio-blk reads
+# bs->wps of a node that has none (QEMU crashes at the first append), or
+# if the filter copies after the guest's writes (the target holds their
+# data).
 test_qcow2-btrfs-backup() {
     need_zoned || return $?
     local img=$W/btrfs-bk.qcow2 tgt=$W/btrfs-bk-target.qcow2 flag=$W/btrfs-bk-flag.raw
-    local log=$W/btrfs-bk.log args qmp_add qmp_backup
+    local log=$W/btrfs-bk.log args qmp_add qmp_backup copied
     mkimg "$img" GBT || return 1
     "$QEMU_IMG" create -f qcow2 "$tgt" "${GBT[size]}" >> "$LOG" 2>&1 || return 1
     head -c 1M /dev/zero | tr '\0' 0 > "$flag"
@@ -860,6 +862,15 @@ test_qcow2-btrfs-backup() {
         { failed "the host could not start the backup job"; return 1; }
     grep -q '^ZQ-BTRFS host job running' "$log" || { failed "no job"; return 1; }
     grep -q '^ZQ-RESULT btrfs pass' "$log" || { failed "btrfs"; return 1; }
+    # The disk was blank when the job started: the target holds the
+    # blank ranges the filter copied before the guest wrote them (more
+    # than the job's own first 64 KiB), and no guest data
+    "$QEMU_IO" -r -f qcow2 -c "read -P 0 0 ${GBT[size]}" "$tgt" >> "$LOG" 2>&1 ||
+        { failed "the backup target holds data written after the job started"; return 1; }
+    copied=$("$QEMU_IMG" map --output=json "$tgt" | python3 -c "import json, sys
+print(sum(m['length'] for m in json.load(sys.stdin) if m['present']))")
+    say "the filter copied $copied bytes to the target"
+    [ "$copied" -gt 65536 ] || { failed "the filter copied nothing"; return 1; }
     qemu_img_check "$img"
 }
 
