@@ -69,13 +69,13 @@ declare -A GZB=([size]=152M [zsize]=1M [zcap]=1M [conv]=16 [max_open]=8
     [max_active]=12 [append]=262144 [lbs]=4096)
 #   gbt: btrfs zoned (enough zones for its super block log, system,
 #   metadata and data block groups and their relocation; capacity < zone
-#   size).  btrfs keeps min(max_open, max_active) block-group zones active,
-#   but not its two super block log zones: with max_open + 2 > max_active
-#   it can exceed the active limit (null_blk then fails its writes, and
-#   does so in about half of the runs with 12 and 14).  10 and 14 leave it
-#   room, while the open limit is still reached (zones get closed).
-declare -A GBT=([size]=512M [zsize]=8M [zcap]=6M [conv]=0 [max_open]=10
-    [max_active]=14 [append]=262144)
+#   size), and no open or active limit.  With limits, btrfs 6.12 exceeds
+#   them on null_blk itself now and then (its super block log zones are
+#   not in its count): with 12 open and 14 active zones in about half of
+#   the runs (active limit), with 10 and 14 once in CI (open limit, a
+#   super block write); the limits have tests of their own.
+declare -A GBT=([size]=512M [zsize]=8M [zcap]=6M [conv]=0 [max_open]=0
+    [max_active]=0 [append]=262144)
 NULLB_SPEC="size=64,zsize=4,zcap=3,conv=2,max_open=3,max_active=5"
 
 SELF_TESTS=(self-boot-exit self-timeout self-kill-on self-nullb-show
